@@ -1,0 +1,28 @@
+"""policykit: city social-media policy as code.
+
+    import policykit
+    policy = policykit.load("nyc")
+    verdict = policy.evaluate({"kind": "comment", "text": "…", "labels": ["obscene"]})
+    verdict.decision, verdict.findings[0].citations[0].text
+
+See docs/api.md for the whole API and docs/language.md for the policy language.
+"""
+
+from __future__ import annotations
+
+from .compiler import Policy
+from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
+from .loader import compile_text, evaluate, load, policies
+from .models import parse_event
+from .verdict import Verdict
+
+
+def evaluate_many(events, policy: "str | Policy" = "nyc", params=None):
+    """Convenience: judge many events against one policy, lazily and in order."""
+    compiled = policy if isinstance(policy, Policy) else load(policy, params)
+    return compiled.evaluate_many(events)
+
+
+__all__ = ["Diagnostic", "EventError", "Policy", "PolicyError", "PolicyNotFound", "Verdict", "compile_text",
+           "evaluate", "evaluate_many", "load", "parse_event", "policies"]
+__version__ = "0.1.0"

@@ -1,0 +1,274 @@
+"""Compiled policy + event → verdict.
+
+The evaluator only calls the closures the compiler made, over the rules indexed for this event's kind
+and action type, in dependency order. Detectors run lazily, at most once per event, detector and
+field. Exceptions are settled as soon as what they defeat has fired, so `clause X applies` tests and
+the final decision both see the defeat. A failing detector or condition is reported under `errors`
+and lifts the decision to at least `review`: it never becomes a silent `allow`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Iterator
+
+from .compiler import CompiledRule, Policy, Program
+from .detectors import Detector, Hit
+from .models import parse_event
+from .verdict import (EFFECTS, Defeated, EvalError, Evidence, Finding, Obligation, Verdict)
+
+REVIEW = 1
+
+_TEXT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "post": (("text",),), "comment": (("text",),),
+    "account": (("account", "name"), ("account", "bio")), "action": (),
+}
+
+
+class _View:
+    """One event's labels and detector results, computed on first use and kept for the event."""
+
+    __slots__ = ("event", "program", "errors", "_labels", "_hits")
+
+    def __init__(self, event: Any, program: Program, errors: list[EvalError]) -> None:
+        self.event = event
+        self.program = program
+        self.errors = errors
+        self._labels: dict[str, Any] | None = None
+        self._hits: dict[tuple[str, str], list[tuple[str, Hit]]] = {}
+
+    def label(self, category: str) -> Any:
+        if self._labels is None:
+            trust = self.program.trust
+            self._labels = {}
+            for label in self.event.labels:
+                if trust is None or label.source is None or (
+                        label.source in trust and label.score >= trust[label.source]):
+                    self._labels.setdefault(label.name, label)
+        return self._labels.get(category)
+
+    def hits(self, detector: Detector) -> list[tuple[str, Hit]]:
+        key = (detector.name, "")
+        found = self._hits.get(key)
+        if found is not None:
+            return found
+        found = []
+        for parts in _TEXT_FIELDS.get(self.event.kind, ()):
+            value: Any = self.event
+            for part in parts:
+                value = getattr(value, part, None)
+            if not value:
+                continue
+            try:
+                found.extend((".".join(parts), hit) for hit in detector.detect(value))
+            except Exception as exc:  # a detector's failure is reported, never silent
+                self.errors.append(EvalError.model_construct(
+                    source=f"detector:{detector.name}", message=f"{type(exc).__name__}: {exc}"))
+        self._hits[key] = found
+        return found
+
+
+class _Ctx:
+    """What compiled closures see while one event is evaluated."""
+
+    __slots__ = ("event", "it", "program", "view", "target", "evidence", "outcome", "defeated", "errors")
+
+    def __init__(self, event: Any, program: Program) -> None:
+        self.event = event
+        self.it: Any = None
+        self.program = program
+        self.errors: list[EvalError] = []
+        self.view = _View(event, program, self.errors)
+        self.target: _View | None = None
+        self.evidence: list[Evidence] = []
+        self.outcome: dict[int, bool | None] = {}
+        self.defeated: dict[int, int] = {}
+
+    def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
+        view = self.view
+        prefix = ""
+        if subject is not None:
+            target = getattr(getattr(self.event, "action", None), "target", None)
+            if target is None:
+                return None
+            if self.target is None:
+                self.target = _View(target, self.program, self.errors)
+            view, prefix = self.target, "target."
+        for category in categories:
+            label = view.label(category)
+            if label is not None:
+                self.evidence.append(Evidence.model_construct(
+                    detector=f"label:{label.source}" if label.source else "label", field=prefix + "labels",
+                    start=None, end=None, match=None, category=category, score=label.score))
+                return True
+        for category in categories:
+            for detector in self.program.detectors_for.get(category, ()):
+                matched = [(f, h) for f, h in view.hits(detector) if h.category == category]
+                if matched:
+                    self.evidence.extend(Evidence.model_construct(
+                        detector=h.detector, field=prefix + f, start=h.start, end=h.end, match=h.match,
+                        category=h.category, score=h.score) for f, h in matched)
+                    return True
+        return False
+
+    def clause_applies(self, clause: str) -> bool | None:
+        unknown = False
+        rules = self.program.rules
+        for index in self.program.clause_rules.get(clause, ()):
+            result = self.outcome.get(index, False)
+            if index in self.defeated or rules[index].severity < REVIEW:
+                continue
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+
+@dataclass
+class Trace:
+    """What `--explain` shows: every rule looked at for the event and what became of it."""
+
+    rule: str
+    status: str  # fired | unknown | not-fired | defeated | not-in-force | not-applicable
+    detail: str = ""
+
+
+@dataclass
+class Explanation:
+    verdict: Verdict
+    trace: list[Trace] = field(default_factory=list)
+
+
+def _in_force(rule: CompiledRule, at: date | None) -> bool:
+    if at is None:
+        return rule.until is None
+    if rule.effective is not None and at < rule.effective:
+        return False
+    return rule.until is None or at < rule.until
+
+
+def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
+    ev = parse_event(event)
+    program = policy.program
+    ctx = _Ctx(ev, program)
+    at = ev.at.date() if ev.at is not None else None
+    if program.effective is not None and at is not None and at < program.effective:
+        ctx.errors.append(EvalError.model_construct(
+            source="policykit", message=f"policy {policy.name} was not yet in force on {at} "
+                                        f"(effective {program.effective}); a person must decide"))
+        return _verdict(policy, ev, [], [], ctx.errors)
+    action = ev.action.type if ev.kind == "action" else None
+    rules = program.rules
+    fired: list[tuple[int, bool | None, list[Evidence]]] = []
+    for index in program.applicable(ev.kind, action):
+        rule = rules[index]
+        if not _in_force(rule, at):
+            if trace is not None:
+                trace.append(Trace(rule.id, "not-in-force", f"effective {rule.effective}, until {rule.until}"))
+            continue
+        if rule.is_exception and not any(ctx.outcome.get(j) is True for j in rule.defeats):
+            if trace is not None:
+                trace.append(Trace(rule.id, "not-applicable", "what it is an exception to did not fire"))
+            continue
+        ctx.evidence = []
+        result = _check(rule, ctx)
+        if result is False:
+            if trace is not None:
+                trace.append(Trace(rule.id, "not-fired"))
+            continue
+        ctx.outcome[index] = result
+        fired.append((index, result, ctx.evidence))
+        if result is True and rule.is_exception:
+            for victim in rule.defeats:
+                if ctx.outcome.get(victim) is True:
+                    ctx.defeated.setdefault(victim, index)
+        if trace is not None:
+            trace.append(Trace(rule.id, "fired" if result else "unknown",
+                               "" if result else "missing: " + ", ".join(_missing(rule, ctx))))
+    if trace is not None:
+        for victim, by in ctx.defeated.items():
+            trace.append(Trace(rules[victim].id, "defeated", f"by exception {rules[by].id}"))
+    findings, obligations = _findings(policy, ctx, fired)
+    return _verdict(policy, ev, findings, obligations, ctx.errors)
+
+
+def _check(rule: CompiledRule, ctx: _Ctx) -> bool | None:
+    if rule.condition is None:
+        return True
+    try:
+        return rule.condition(ctx)
+    except Exception as exc:  # a plugin function or detector failed inside the condition
+        ctx.errors.append(EvalError.model_construct(source=f"rule:{rule.id}", message=f"{type(exc).__name__}: {exc}"))
+        return None
+
+
+def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
+    gone = [dotted for dotted, get in rule.reads if get(ctx) is None]
+    return gone or ["(a value the condition needs could not be determined)"]
+
+
+def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, list[Evidence]]]
+              ) -> tuple[list[Finding], list[Obligation]]:
+    rules = policy.program.rules
+    defeated_by: dict[int, list[int]] = {}
+    for victim, by in ctx.defeated.items():
+        defeated_by.setdefault(by, []).append(victim)
+    findings: list[Finding] = []
+    obligations: dict[tuple[str, str | None], Obligation] = {}
+    for index, result, evidence in fired:
+        if index in ctx.defeated:
+            continue
+        rule = rules[index]
+        if result is None:
+            if rule.severity < REVIEW:
+                continue
+            missing = _missing(rule, ctx)
+            findings.append(Finding.model_construct(
+                rule=rule.id, effect="review", citations=list(rule.citations), evidence=evidence, defeats=[],
+                missing=missing,
+                message=f"Cannot tell whether this rule applies: the event does not give {', '.join(missing)}. "
+                        f"A person must decide. (If it applies: {rule.message(ctx)})"))
+            continue
+        defeats = [Defeated.model_construct(rule=rules[v].id, clauses=list(rules[v].clauses))
+                   for v in defeated_by.get(index, ())]
+        findings.append(Finding.model_construct(
+            rule=rule.id, effect=rule.effect, message=rule.message(ctx), citations=list(rule.citations),
+            evidence=evidence, defeats=defeats, missing=[]))
+        for spec in rule.obligations:
+            detail = spec.detail(ctx)
+            key = (spec.action, detail)
+            if key not in obligations:
+                obligations[key] = Obligation.model_construct(action=spec.action, detail=detail,
+                                                              citations=list(spec.citations))
+    return findings, list(obligations.values())
+
+
+def _verdict(policy: Policy, ev: Any, findings: list[Finding], obligations: list[Obligation],
+             errors: list[EvalError]) -> Verdict:
+    severity = max((EFFECTS.index(f.effect) for f in findings), default=0)
+    if errors:
+        severity = max(severity, REVIEW)
+    missing = list(dict.fromkeys(m for f in findings for m in f.missing))
+    return Verdict.model_construct(policy=policy.ref, decision=EFFECTS[severity], findings=findings,
+                                   obligations=obligations, errors=errors, missing=missing, event_id=ev.id)
+
+
+def evaluate(policy: Policy, event: Any) -> Verdict:
+    return _run(policy, event, None)
+
+
+def explain(policy: Policy, event: Any) -> Explanation:
+    trace: list[Trace] = []
+    verdict = _run(policy, event, trace)
+    return Explanation(verdict, trace)
+
+
+def evaluate_many(policy: Policy, events: Iterable[Any]) -> Iterator[Verdict]:
+    from .errors import EventError
+    for number, event in enumerate(events):
+        try:
+            yield _run(policy, event, None)
+        except EventError as exc:
+            raise EventError(exc.problems, index=number) from None

@@ -1,0 +1,170 @@
+"""Finding policies by name or path, and compiling them (with what they extend) into `Policy` objects.
+
+Names are looked up among the bundled policies (`policies/*.pol`, shipped in the package) and those
+plugins register; anything with a path separator or a `.pol` suffix is a file. Compiled policies are
+cached by name, file contents and parameters, so `policykit.evaluate(event, policy="nyc")` compiles
+once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+from .compiler import Policy, _Layer, compile_layers
+from .errors import Diagnostic, PolicyError, PolicyNotFound, Span
+from .parser import parse
+
+# Extra name → file lookups (plugins register jurisdictions here).
+_EXTRA_SOURCES: list[Callable[[], Mapping[str, Path]]] = []
+_CACHE: dict[tuple[Any, ...], Policy] = {}
+_LOCK = threading.Lock()
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("policykit").joinpath("policies")))
+
+
+def known_policies() -> dict[str, Path]:
+    """Every policy name `load` accepts, and the file it reads."""
+    found: dict[str, Path] = {}
+    directory = bundled_dir()
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.pol")):
+            found[path.stem] = path
+    for source in _EXTRA_SOURCES:
+        found.update(source())
+    return found
+
+
+def policies() -> list[str]:
+    """Names of every policy that `load()` accepts by name."""
+    return sorted(known_policies())
+
+
+def _is_path(ref: str) -> bool:
+    return ref.endswith(".pol") or os.sep in ref or "/" in ref
+
+
+def _label(path: Path) -> str:
+    """How citations name a file: `policies/nyc.pol` for bundled ones, else relative to the cwd."""
+    resolved = path.resolve()
+    if resolved.parent == bundled_dir().resolve():
+        return f"policies/{path.name}"
+    try:
+        return os.path.relpath(resolved)
+    except ValueError:
+        return str(resolved)
+
+
+def _locate(ref: str, relative_to: Path | None, span: Span | None) -> Path:
+    if _is_path(ref):
+        path = (relative_to.parent / ref) if relative_to is not None and not os.path.isabs(ref) else Path(ref)
+        if path.is_file():
+            return path
+        raise _not_found(f"no policy file {ref}", span, None)
+    known = known_policies()
+    if ref in known:
+        return known[ref]
+    import difflib
+    close = difflib.get_close_matches(ref, list(known), n=1)
+    raise _not_found(f"no policy named `{ref}`", span,
+                     f"did you mean `{close[0]}`?" if close else f"known policies: {', '.join(known) or 'none'}")
+
+
+def _not_found(message: str, span: Span | None, help: str | None) -> Exception:
+    if span is None:
+        return PolicyNotFound(message + (f" ({help})" if help else ""))
+    return PolicyError([Diagnostic("PK210", message, span, help)])
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError([Diagnostic("PK000", f"cannot read file: {exc.strerror}", Span(str(path), 1, 1))]) from None
+    if b"\x00" in data:
+        raise PolicyError([Diagnostic("PK000", "this is a binary file, not a policy", Span(str(path), 1, 1),
+                                      "policies are UTF-8 text files ending in .pol")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError([Diagnostic("PK000", f"this file is not UTF-8 text (byte {exc.start})",
+                                      Span(str(path), 1, 1))]) from None
+
+
+def _layers(path: Path, text: str | None = None) -> tuple[list[_Layer], list[str]]:
+    """The policy at `path` and every policy it extends, parents first."""
+    layers: list[_Layer] = []
+    texts: list[str] = []
+    seen: list[Path] = []
+    current: Path | None = path
+    span: Span | None = None
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in seen:
+            raise PolicyError([Diagnostic("PK210", "policies extend each other in a cycle: "
+                                          + " → ".join(p.stem for p in seen + [resolved]), span or Span(str(path), 1, 1))])
+        seen.append(resolved)
+        source = text if (text is not None and not layers) else _read(current)
+        label = _label(current)
+        doc = parse(source, label)
+        layers.append(_Layer(doc, label))
+        texts.append(source)
+        if doc.extends is None:
+            break
+        span = doc.extends.span
+        current = _locate(doc.extends.id, current, span)
+    layers.reverse()
+    texts.reverse()
+    return layers, texts
+
+
+def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -> Policy:
+    """A bundled or plugin policy by name, or a path to a `.pol` file, compiled (and cached)."""
+    path = Path(ref) if isinstance(ref, os.PathLike) else _locate(str(ref), None, None)
+    key_params = tuple(sorted((k, repr(v)) for k, v in (params or {}).items()))
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, key_params)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    layers, texts = _layers(path)
+    policy = compile_layers(layers, params, texts=texts)
+    with _LOCK:
+        _CACHE[key] = policy
+    return policy
+
+
+def compile_text(text: str, file: str = "<string>", params: Mapping[str, Any] | None = None) -> Policy:
+    """Compile policy source held in memory (tests, editors); `extends` resolves by name or from the cwd."""
+    doc = parse(text, file)
+    layers = [_Layer(doc, file)]
+    texts = [text]
+    if doc.extends is not None:
+        parent = _locate(doc.extends.id, Path(file) if file != "<string>" else None, doc.extends.span)
+        parent_layers, parent_texts = _layers(parent)
+        layers = parent_layers + layers
+        texts = parent_texts + texts
+    return compile_layers(layers, params, texts=texts)
+
+
+def evaluate(event: Any, policy: str | Policy = "nyc", params: Mapping[str, Any] | None = None) -> Any:
+    """Convenience: compile the named policy once (cached) and judge one event."""
+    compiled = policy if isinstance(policy, Policy) else load(policy, params)
+    return compiled.evaluate(event)
+
+
+def add_source(source: Callable[[], Mapping[str, Path]]) -> None:
+    """Let a plugin contribute named policies (name → .pol file)."""
+    _EXTRA_SOURCES.append(source)
+    with _LOCK:
+        _CACHE.clear()
+
+
+__all__ = ["add_source", "bundled_dir", "compile_text", "evaluate", "known_policies", "load", "policies"]
