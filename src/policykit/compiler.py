@@ -34,6 +34,10 @@ CATEGORIES: frozenset[str] = frozenset({
 })
 EVENT_KINDS = ("post", "comment", "account", "action")
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.case_sensitive = False
+_RE2_OPTIONS.log_errors = False  # the diagnostic says it; nothing should print to stderr
+
 Fn = Callable[[Any], Any]  # a compiled expression: evaluation context → value (None = unknown)
 
 
@@ -383,9 +387,10 @@ class Compiler:
     def _x_matches(self, node: st.Matches, scope: _Scope) -> tuple[Fn, FieldType]:
         get, typ = self.expr(node.operand, scope)
         try:
-            pattern = re2.compile("(?i)" + node.pattern)
-        except Exception as exc:  # re2 raises its own error type for every unsupported construct
-            self.error("PK104", f"invalid or non-linear-time regex: {exc}", node.span,
+            pattern = re2.compile(node.pattern, _RE2_OPTIONS)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            self.error("PK104", f"invalid or non-linear-time regex: {reason}", node.span,
                        "RE2 syntax: no back-references or look-around; these keep matching linear in the text")
             return (lambda ctx: None), BOOL
 
@@ -805,7 +810,8 @@ class _Cycle(Exception):
 
 
 def build_program(compiler: Compiler, rules: list[CompiledRule]) -> Program:
-    order = _order(compiler, rules)
+    cyclic = any(d.code == "PK207" for d in compiler.diagnostics)
+    order = list(range(len(rules))) if cyclic else _order(compiler, rules)
     ordered = [rules[i] for i in order]
     remap = {old: new for new, old in enumerate(order)}
     for new, rule in enumerate(ordered):

@@ -43,16 +43,17 @@ class _PolIndenter(Indenter):
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
             return
+        levels = list(self.indent_level)
         while indent < self.indent_level[-1]:
             self.indent_level.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
         if indent != self.indent_level[-1]:
             line = (token.end_line or token.line or 1)
-            raise _BadDedent(line, indent + 1, self.indent_level[-1])
+            raise _BadDedent(line, indent + 1, levels)
 
 
 class _BadDedent(Exception):
-    def __init__(self, line: int, column: int, expected: int) -> None:
+    def __init__(self, line: int, column: int, expected: list[int]) -> None:
         super().__init__(line, column, expected)
         self.line, self.column, self.expected = line, column, expected
 
@@ -410,9 +411,13 @@ def _syntax_diagnostic(exc: BaseException, file: str, line_offset: int = 0, col_
     if isinstance(exc, _BadDedent):
         return Diagnostic("PK003", "this line's indentation matches no enclosing block",
                           span(exc.line, exc.column),
-                          f"indent it to line up with the block it belongs to (column {exc.expected + 1} or a lesser one)")
+                          "indent it to line up with the block it belongs to (column "
+                          + " or ".join(str(level + 1) for level in exc.expected) + ")")
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char if hasattr(exc, "char") else "?"
+        if char == '"':
+            return Diagnostic("PK001", "this string is never closed", span(exc.line, exc.column),
+                              'end it with a double quote; write \\" for a quote inside it')
         return Diagnostic("PK001", f"unexpected character {char!r}", span(exc.line, exc.column),
                           "strings use double quotes; comments start with #; regexes are /…/")
     if isinstance(exc, UnexpectedEOF):

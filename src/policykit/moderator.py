@@ -1,0 +1,301 @@
+"""The moderation session for bots: evaluate, record and answer in one call.
+
+    import policykit
+    from policykit.moderator import Moderator
+
+    mod = Moderator(policykit.load("clinton"), "moderation.db")    # or an Archive, or a postgresql:// URL
+    verdict = mod.handle({"kind": "comment", "id": "c-981", "platform": "facebook", "text": "...",
+                          "author": {"id": "u-17", "name": "Pat"}})
+    mod.appeal("c-981", "My comment was about the park, not a solicitation.")
+
+`handle(event)`:
+
+1. looks the event up in the archive by `platform:id`. The same content delivered again (a webhook
+   retry) is not recorded twice: it gets back the verdict recorded the first time. The same id with
+   new content is an edit, recorded as a new version and judged again;
+2. fills `author_history.removed_before` for a comment from the archive: how many of this author's
+   earlier items were removed (by a `remove` verdict, or by a deletion or hide that was not denied),
+   so "repeat violator" rules work without the caller counting (a larger count given by the caller
+   is kept);
+3. evaluates the policy, and in one durable transaction records the event, the evidence documented
+   before a removal (the content, the findings and their evidence: Clinton 3.5.4's "document, then
+   remove"), and the verdict with the policy's name, version and digest;
+4. returns the verdict only once all that is committed.
+
+`handle_many(events)` does the same for a batch in one transaction (one disk sync): what bots and
+`policykit moderate` use for throughput.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any, Iterable
+
+from .records import Archive, ArchiveError, RetentionRule, open_archive
+from .records.store import Ingested, Writer, dumps
+
+_ARCHIVING = ("archive", "record", "log")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What `handle_many` did with one event."""
+
+    verdict: Any = None          # the policy's Verdict (a pydantic model), or None on error
+    verdict_json: str | None = None
+    key: str | None = None       # the item's archive key, `platform:id`
+    version: int | None = None   # the item version judged
+    record: int | None = None    # the verdict record's sequence number
+    hash: str | None = None      # ... and its chain hash (a receipt)
+    duplicate: bool = False      # a redelivery: nothing new was recorded
+    error: str | None = None     # the event was malformed; nothing was recorded
+    error_path: str | None = None
+
+    @property
+    def decision(self) -> str | None:
+        if self.verdict_json is None:
+            return None
+        return json.loads(self.verdict_json).get("decision")
+
+    def to_json_line(self) -> str:
+        """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
+        if self.error is not None:
+            return json.dumps({"error": self.error, "path": self.error_path, "key": self.key}, ensure_ascii=False)
+        receipt = dumps({"key": self.key, "version": self.version, "seq": self.record, "hash": self.hash,
+                         "duplicate": self.duplicate})
+        body = self.verdict_json or "{}"
+        return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + "}"
+
+
+def _verdict_class() -> Any:
+    try:
+        from .verdict import Verdict
+
+        return Verdict
+    except ImportError:  # pragma: no cover - the core always has it
+        return None
+
+
+def _event_error(exc: BaseException) -> bool:
+    try:
+        from .errors import EventError
+
+        return isinstance(exc, EventError)
+    except ImportError:  # pragma: no cover
+        return isinstance(exc, ValueError)
+
+
+def policy_ref(policy: Any) -> dict[str, Any]:
+    """Name, title, version and digest of a compiled policy, as verdict records carry them."""
+    digest = getattr(policy, "digest", None)
+    if not digest:
+        source = getattr(policy, "source", None) or getattr(policy, "source_text", None)
+        if isinstance(source, str) and source:
+            digest = sha256(source.encode("utf-8")).hexdigest()
+    return {"name": getattr(policy, "name", None), "title": getattr(policy, "title", None),
+            "version": getattr(policy, "version", None), "digest": digest}
+
+
+class Moderator:
+    """A stateful moderation session over one policy and one archive. Not for sharing between
+    threads: give each thread (or process) its own Moderator; the archive keeps them consistent."""
+
+    def __init__(self, policy: Any, archive: Archive | str, *, fill_history: bool = True,
+                 document: bool = True) -> None:
+        self.policy = policy
+        self._owns_archive = isinstance(archive, str)
+        self.archive: Archive = open_archive(archive) if isinstance(archive, str) else archive
+        self.fill_history = fill_history
+        self.document = document
+        self.ref = policy_ref(policy)
+        self.name = str(self.ref["name"])
+        self._verdict_cls = _verdict_class()
+        retention = getattr(policy, "retention", None)
+        self.retention: RetentionRule | None = (
+            None if retention is None else RetentionRule.parse(retention, source=self.name))
+        if self.retention is not None:
+            self._declare_retention(self.retention)
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def handle(self, event: Any) -> Any:
+        """Evaluate, record and return the verdict. Raises `EventError` for a malformed event (nothing
+        is recorded then) and `ArchiveError` (e.g. `DiskFull`) when the archive cannot record."""
+        out = self.handle_many([event], raise_errors=True)[0]
+        return out.verdict
+
+    def handle_many(self, events: Iterable[Any], *, raise_errors: bool = False) -> list[Outcome]:
+        """Handle a batch in one transaction; outcomes in input order. A malformed event gets an
+        Outcome with `error` (or raises with `raise_errors`); the others are recorded."""
+        outcomes: list[Outcome] = []
+        with self.archive.writing("record a batch of events") as w:
+            for event in events:
+                try:
+                    outcomes.append(self._handle(w, event))
+                except ArchiveError:
+                    raise
+                except Exception as exc:
+                    if raise_errors or not _event_error(exc):
+                        raise
+                    outcomes.append(Outcome(error=str(exc), error_path=getattr(exc, "path", None)))
+        return outcomes
+
+    def appeal(self, event_id: str, text: str, *, by: str | None = None) -> Any:
+        """Record an appeal of the decision on an item (its `platform:id` key, or its platform id) and
+        re-evaluate its latest version; returns the new verdict, which is recorded too."""
+        with self.archive.writing("record an appeal") as w:
+            keys = w.find_keys(str(event_id))
+            if not keys:
+                raise ArchiveError(f"no archived item {event_id!r} to appeal")
+            if len(keys) > 1:
+                raise ArchiveError(f"{event_id!r} names several items ({', '.join(keys)}); give platform:id")
+            item = w.item(keys[0])
+            assert item is not None
+            data = w.data_of(item.event_seq)
+            if data is None:
+                raise ArchiveError(f"the content of {item.key} was erased under retention; it cannot be re-evaluated")
+            event = json.loads(data)
+            rec = w.append("appeal", {"event": item.key, "version": item.version, "text": text, "by": by},
+                           subject=item.key, version=item.version, author=item.author, account=item.account)
+            ing = Ingested(item.key, item.version, item.event_seq, True, item, event)
+            out = self._evaluate_and_record(w, ing, event, reason="appeal", extra={"appeal": rec.seq})
+        return out.verdict
+
+    def close(self) -> None:
+        if self._owns_archive:
+            self.archive.close()
+
+    def __enter__(self) -> "Moderator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _handle(self, w: Writer, event: Any) -> Outcome:
+        if hasattr(event, "model_dump"):
+            event = event.model_dump(mode="json", exclude_none=True)
+        if not isinstance(event, dict):
+            from .errors import EventError, FieldProblem
+
+            raise EventError([FieldProblem("", "an event object (a JSON mapping)", type(event).__name__)])
+        p = w.lookup(event)
+        if p.duplicate and p.item is not None:
+            prior = w.latest_verdict(p.key, self.name)
+            if prior is not None and prior[0] == p.item.version:
+                data = w.data_of(prior[1])
+                if data is not None:
+                    verdict = json.loads(data).get("verdict")
+                    vjson = dumps(verdict)
+                    return Outcome(self._rebuild(verdict), vjson, p.key, p.item.version, prior[1],
+                                   self._hash_of(w, prior[1]), True)
+            # seen, but not judged by this policy (or its verdict was erased): judge it now
+            ing = Ingested(p.key, p.item.version, p.item.event_seq, True, p.item, event)
+            return self._evaluate_and_record(w, ing, event, reason="evaluate")
+        inputs_event, inputs = self._with_history(w, event, p.item)
+        verdict = self.policy.evaluate(inputs_event)  # raises EventError before anything is recorded
+        ing = w.ingest(event, p)
+        return self._record(w, ing, verdict, inputs, reason="evaluate")
+
+    def _with_history(self, w: Writer, event: dict, item: Any) -> tuple[dict, dict | None]:
+        if not self.fill_history or event.get("kind") != "comment":
+            return event, None
+        from .records.store import author_key
+
+        author = author_key(event)
+        if author is None:
+            return event, None
+        removed = w.removed_count(author)
+        if item is not None and item.removed:
+            removed -= 1  # an edit of an item that was itself removed: count only earlier ones
+        given = event.get("author_history") if isinstance(event.get("author_history"), dict) else {}
+        try:
+            given_n = int(given.get("removed_before") or 0)
+        except (TypeError, ValueError):
+            given_n = 0  # let the policy's own validation report it
+            return event, None
+        value = max(removed, given_n)
+        history = {**given, "removed_before": value}
+        return {**event, "author_history": history}, {"author_history": {"removed_before": value,
+                                                                          "from_archive": removed}}
+
+    def _evaluate_and_record(self, w: Writer, ing: Ingested, event: dict, *, reason: str,
+                             extra: dict | None = None) -> Outcome:
+        inputs_event, inputs = self._with_history(w, event, ing.item)
+        verdict = self.policy.evaluate(inputs_event)
+        return self._record(w, ing, verdict, inputs, reason=reason, extra=extra)
+
+    def _record(self, w: Writer, ing: Ingested, verdict: Any, inputs: dict | None, *, reason: str,
+                extra: dict | None = None) -> Outcome:
+        vdict = verdict.model_dump(mode="json") if hasattr(verdict, "model_dump") else dict(verdict)
+        vjson = dumps(vdict)
+        decision = str(vdict.get("decision"))
+        obligations = vdict.get("obligations") or []
+        fulfilled: list[dict[str, Any]] = []
+        if self.document and (decision == "remove" or any(o.get("action") == "document" for o in obligations)):
+            ev = self._evidence(w, ing, vdict)
+            fulfilled.extend({"action": "document", "record": ev.seq}
+                             for o in obligations if o.get("action") == "document")
+        fulfilled.extend({"action": o.get("action"), "record": ing.event_seq}
+                         for o in obligations if o.get("action") in _ARCHIVING)
+        more = dict(extra or {})
+        if fulfilled:
+            more["fulfilled"] = fulfilled
+        rec = w.record_verdict(ing, self.ref, vjson, decision, inputs=inputs, reason=reason, extra=more or None)
+        return Outcome(verdict, vjson, ing.key, ing.version, rec.seq, rec.hash, ing.duplicate and reason != "appeal")
+
+    def _evidence(self, w: Writer, ing: Ingested, vdict: dict) -> Any:
+        """Document before removing: a snapshot of the content and of what the policy found in it."""
+        event = ing.event
+        content = {k: event[k] for k in ("kind", "id", "platform", "at", "text", "links", "media", "author",
+                                         "account", "action", "actor", "labels", "extra") if k in event}
+        findings = [{"rule": f.get("rule"), "effect": f.get("effect"), "message": f.get("message"),
+                     "evidence": f.get("evidence", []),
+                     "clauses": [f"{c.get('policy')} {c.get('clause')}" for c in f.get("citations", [])]}
+                    for f in vdict.get("findings", [])]
+        documents = [o for o in vdict.get("obligations", []) if o.get("action") == "document"]
+        item = ing.item
+        return w.append("evidence", {"event": ing.key, "version": ing.version, "event_seq": ing.event_seq,
+                                     "event_hash": self._hash_of(w, ing.event_seq), "policy": self.ref,
+                                     "decision": vdict.get("decision"), "content": content,
+                                     "findings": findings, "obligations": documents},
+                        subject=ing.key, version=ing.version, author=item.author, account=item.account,
+                        decision=vdict.get("decision"))
+
+    @staticmethod
+    def _hash_of(w: Writer, seq: int) -> str | None:
+        for row in reversed(w.rows):
+            if row[0] == seq:
+                return row[-1]
+            if row[0] < seq:
+                break
+        got = w.archive._one(f"SELECT hash FROM {w.archive.T}records WHERE seq = ?", (seq,))
+        return got[0] if got else None
+
+    def _rebuild(self, verdict: dict | None) -> Any:
+        if verdict is None or self._verdict_cls is None:
+            return verdict
+        try:
+            return self._verdict_cls.model_validate(verdict)
+        except Exception:
+            return verdict
+
+    def _declare_retention(self, rule: RetentionRule) -> None:
+        with self.archive.writing("declare the policy's retention") as w:
+            rows = w.archive._all(f"SELECT data FROM {w.archive.T}records WHERE kind = 'retention' "
+                                  f"ORDER BY seq DESC")
+            for (data,) in rows:
+                if data is None:
+                    continue
+                d = json.loads(data)
+                if d.get("policy") == self.name:
+                    if d.get("rule") == str(rule):
+                        return
+                    break
+            w.append("retention", {"policy": self.name, **rule.to_json()})
+
+
+__all__ = ["Moderator", "Outcome", "policy_ref"]
