@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = shutil.which("policykit", path=str(Path(sys.executable).parent)) or "policykit"
 COMMENT = {"kind": "comment", "text": "what the hell", "author_history": {"removed_before": 0}}

@@ -9,7 +9,8 @@ import pytest
 import policykit
 from policykit.testing import run_file
 
-from conftest import ROOT, SEEDS
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
 
 POLICIES = ["syracuse", "nyc", "clinton", "cottonwood", "minnesota_model"]
 TEST_FILES = sorted((ROOT / "policies").glob("*.tests.yaml")) + sorted((ROOT / "examples").glob("*.tests.yaml"))

@@ -341,7 +341,7 @@ def cmd_policies(args: argparse.Namespace) -> int:
         try:
             policy = load(name)
             rows.append((name, policy.title or "", policy.jurisdiction or "", policy.version or ""))
-        except PolicyError:
+        except (PolicyError, OSError):
             rows.append((name, f"(does not compile: run `policykit lint {path}`)", "", ""))
     if args.format == "json":
         print(json.dumps([dict(zip(("name", "title", "jurisdiction", "version"), r)) for r in rows], indent=2))

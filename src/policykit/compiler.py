@@ -58,7 +58,7 @@ class ClauseInfo:
     has_children: bool
 
     def citation(self) -> Citation:
-        return Citation.model_construct(policy=self.policy, clause=self.id, text=self.text, source=self.source)
+        return Citation.build(policy=self.policy, clause=self.id, text=self.text, source=self.source)
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class CompiledRule:
     span: Span
     index: int = 0
     is_exception: bool = False
+    dated: bool = False  # has an effective or until date, so evaluation must check the event's time
     defeats: tuple[int, ...] = ()  # indices of rules this exception defeats
     defeated_by: tuple[int, ...] = ()  # indices of exceptions that may defeat this rule
 
@@ -549,7 +550,8 @@ class Compiler:
             condition=condition, message=self._template(d.because or _default_message(d.effect, rule_id), scope, d.span),
             citations=citations, clauses=clause_ids, home=home, reads=tuple(self.reads),
             obligations=tuple(self._obligation(o, citations, scope) for o in d.obligations),
-            effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None)
+            effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None,
+            dated=effective is not None or until is not None)
 
     def _auto_id(self, rule: st.Rule, cites: list[Citation], counters: dict[str, int]) -> str:
         home = rule.clause or (cites[0].clause if cites else f"line{rule.span.line}")
@@ -854,7 +856,7 @@ class Policy:
         self.warnings: list[Diagnostic] = [d for d in compiler.diagnostics if d.severity == "warning"]
         self.used_names: frozenset[str] = frozenset(compiler.used_names)
         self.digest: str = _digest(texts, program.params)
-        self.ref = PolicyRef.model_construct(name=self.name, title=self.title, version=self.version)
+        self.ref = PolicyRef.build(name=self.name, title=self.title, version=self.version)
 
     @property
     def rules(self) -> list[CompiledRule]:

@@ -29,43 +29,49 @@ _TEXT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
 class _View:
     """One event's labels and detector results, computed on first use and kept for the event."""
 
-    __slots__ = ("event", "program", "errors", "_labels", "_hits")
+    __slots__ = ("event", "program", "errors", "labels", "_hits", "texts")
 
     def __init__(self, event: Any, program: Program, errors: list[EvalError]) -> None:
         self.event = event
         self.program = program
         self.errors = errors
-        self._labels: dict[str, Any] | None = None
-        self._hits: dict[tuple[str, str], list[tuple[str, Hit]]] = {}
+        self.labels = self._trusted(event.labels, program.trust) if event.labels else None
+        self._hits: dict[str, list[tuple[str, Hit]]] = {}
+        self.texts = self._texts(event)
 
-    def label(self, category: str) -> Any:
-        if self._labels is None:
-            trust = self.program.trust
-            self._labels = {}
-            for label in self.event.labels:
-                if trust is None or label.source is None or (
-                        label.source in trust and label.score >= trust[label.source]):
-                    self._labels.setdefault(label.name, label)
-        return self._labels.get(category)
+    @staticmethod
+    def _trusted(labels: list[Any], trust: dict[str, float] | None) -> dict[str, Any]:
+        """Labels that count: all of them, unless the policy says which sources it trusts."""
+        found: dict[str, Any] = {}
+        for label in labels:
+            if trust is None or label.source is None or (label.source in trust and label.score >= trust[label.source]):
+                found.setdefault(label.name, label)
+        return found
+
+    @staticmethod
+    def _texts(event: Any) -> list[tuple[str, str]]:
+        """The event's non-empty text fields, the only places detectors look."""
+        found = []
+        for parts in _TEXT_FIELDS.get(event.kind, ()):
+            value: Any = event
+            for part in parts:
+                value = getattr(value, part, None)
+            if value:
+                found.append((".".join(parts), value))
+        return found
 
     def hits(self, detector: Detector) -> list[tuple[str, Hit]]:
-        key = (detector.name, "")
-        found = self._hits.get(key)
+        found = self._hits.get(detector.name)
         if found is not None:
             return found
         found = []
-        for parts in _TEXT_FIELDS.get(self.event.kind, ()):
-            value: Any = self.event
-            for part in parts:
-                value = getattr(value, part, None)
-            if not value:
-                continue
+        for name, value in self.texts:
             try:
-                found.extend((".".join(parts), hit) for hit in detector.detect(value))
+                found.extend((name, hit) for hit in detector.detect(value))
             except Exception as exc:  # a detector's failure is reported, never silent
-                self.errors.append(EvalError.model_construct(
+                self.errors.append(EvalError.build(
                     source=f"detector:{detector.name}", message=f"{type(exc).__name__}: {exc}"))
-        self._hits[key] = found
+        self._hits[detector.name] = found
         return found
 
 
@@ -86,27 +92,32 @@ class _Ctx:
         self.defeated: dict[int, int] = {}
 
     def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
-        view = self.view
-        prefix = ""
-        if subject is not None:
+        """True when the event (or the action's target) carries one of the categories."""
+        if subject is None:
+            view, prefix = self.view, ""
+        else:
             target = getattr(getattr(self.event, "action", None), "target", None)
             if target is None:
                 return None
             if self.target is None:
                 self.target = _View(target, self.program, self.errors)
             view, prefix = self.target, "target."
-        for category in categories:
-            label = view.label(category)
-            if label is not None:
-                self.evidence.append(Evidence.model_construct(
-                    detector=f"label:{label.source}" if label.source else "label", field=prefix + "labels",
-                    start=None, end=None, match=None, category=category, score=label.score))
-                return True
+        labels = view.labels
+        if labels:
+            for category in categories:
+                label = labels.get(category)
+                if label is not None:
+                    self.evidence.append(Evidence.build(
+                        detector=f"label:{label.source}" if label.source else "label", field=prefix + "labels",
+                        start=None, end=None, match=None, category=category, score=label.score))
+                    return True
+        if not view.texts:
+            return False
         for category in categories:
             for detector in self.program.detectors_for.get(category, ()):
                 matched = [(f, h) for f, h in view.hits(detector) if h.category == category]
                 if matched:
-                    self.evidence.extend(Evidence.model_construct(
+                    self.evidence.extend(Evidence.build(
                         detector=h.detector, field=prefix + f, start=h.start, end=h.end, match=h.match,
                         category=h.category, score=h.score) for f, h in matched)
                     return True
@@ -155,7 +166,7 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
     ctx = _Ctx(ev, program)
     at = ev.at.date() if ev.at is not None else None
     if program.effective is not None and at is not None and at < program.effective:
-        ctx.errors.append(EvalError.model_construct(
+        ctx.errors.append(EvalError.build(
             source="policykit", message=f"policy {policy.name} was not yet in force on {at} "
                                         f"(effective {program.effective}); a person must decide"))
         return _verdict(policy, ev, [], [], ctx.errors)
@@ -164,7 +175,7 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
     fired: list[tuple[int, bool | None, list[Evidence]]] = []
     for index in program.applicable(ev.kind, action):
         rule = rules[index]
-        if not _in_force(rule, at):
+        if rule.dated and not _in_force(rule, at):
             if trace is not None:
                 trace.append(Trace(rule.id, "not-in-force", f"effective {rule.effective}, until {rule.until}"))
             continue
@@ -173,7 +184,15 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
                 trace.append(Trace(rule.id, "not-applicable", "what it is an exception to did not fire"))
             continue
         ctx.evidence = []
-        result = _check(rule, ctx)
+        condition = rule.condition
+        if condition is None:
+            result: bool | None = True
+        else:
+            try:
+                result = condition(ctx)
+            except Exception as exc:  # a plugin function or detector failed inside the condition
+                ctx.errors.append(EvalError.build(source=f"rule:{rule.id}", message=f"{type(exc).__name__}: {exc}"))
+                result = None
         if result is False:
             if trace is not None:
                 trace.append(Trace(rule.id, "not-fired"))
@@ -192,16 +211,6 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
             trace.append(Trace(rules[victim].id, "defeated", f"by exception {rules[by].id}"))
     findings, obligations = _findings(policy, ctx, fired)
     return _verdict(policy, ev, findings, obligations, ctx.errors)
-
-
-def _check(rule: CompiledRule, ctx: _Ctx) -> bool | None:
-    if rule.condition is None:
-        return True
-    try:
-        return rule.condition(ctx)
-    except Exception as exc:  # a plugin function or detector failed inside the condition
-        ctx.errors.append(EvalError.model_construct(source=f"rule:{rule.id}", message=f"{type(exc).__name__}: {exc}"))
-        return None
 
 
 def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
@@ -225,22 +234,22 @@ def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, lis
             if rule.severity < REVIEW:
                 continue
             missing = _missing(rule, ctx)
-            findings.append(Finding.model_construct(
+            findings.append(Finding.build(
                 rule=rule.id, effect="review", citations=list(rule.citations), evidence=evidence, defeats=[],
                 missing=missing,
                 message=f"Cannot tell whether this rule applies: the event does not give {', '.join(missing)}. "
                         f"A person must decide. (If it applies: {rule.message(ctx)})"))
             continue
-        defeats = [Defeated.model_construct(rule=rules[v].id, clauses=list(rules[v].clauses))
+        defeats = [Defeated.build(rule=rules[v].id, clauses=list(rules[v].clauses))
                    for v in defeated_by.get(index, ())]
-        findings.append(Finding.model_construct(
+        findings.append(Finding.build(
             rule=rule.id, effect=rule.effect, message=rule.message(ctx), citations=list(rule.citations),
             evidence=evidence, defeats=defeats, missing=[]))
         for spec in rule.obligations:
             detail = spec.detail(ctx)
             key = (spec.action, detail)
             if key not in obligations:
-                obligations[key] = Obligation.model_construct(action=spec.action, detail=detail,
+                obligations[key] = Obligation.build(action=spec.action, detail=detail,
                                                               citations=list(spec.citations))
     return findings, list(obligations.values())
 
@@ -251,7 +260,7 @@ def _verdict(policy: Policy, ev: Any, findings: list[Finding], obligations: list
     if errors:
         severity = max(severity, REVIEW)
     missing = list(dict.fromkeys(m for f in findings for m in f.missing))
-    return Verdict.model_construct(policy=policy.ref, decision=EFFECTS[severity], findings=findings,
+    return Verdict.build(policy=policy.ref, decision=EFFECTS[severity], findings=findings,
                                    obligations=obligations, errors=errors, missing=missing, event_id=ev.id)
 
 

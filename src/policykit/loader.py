@@ -128,7 +128,10 @@ def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -
     """A bundled or plugin policy by name, or a path to a `.pol` file, compiled (and cached)."""
     path = Path(ref) if isinstance(ref, os.PathLike) else _locate(str(ref), None, None)
     key_params = tuple(sorted((k, repr(v)) for k, v in (params or {}).items()))
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise PolicyError([Diagnostic("PK000", f"cannot read file: {exc.strerror}", Span(str(path), 1, 1))]) from None
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, key_params)
     with _LOCK:
         cached = _CACHE.get(key)
