@@ -132,3 +132,13 @@ def test_schema_and_policies() -> None:
 def test_no_command_prints_help_and_exits_2() -> None:
     result = run()
     assert result.returncode == 2 and "lint" in result.stdout
+
+
+def test_check_platform_payloads_and_city_accounts() -> None:
+    fixture = ROOT / "tests" / "platforms" / "fixtures" / "facebook"
+    payload = sorted(fixture.glob("*comment*add*.json"))[0]
+    result = run("check", "--policy", "nyc", "--platform", "facebook", "--format", "jsonl", str(payload))
+    assert result.returncode == 0, result.stderr
+    assert all(json.loads(line)["policy"]["name"] == "nyc" for line in result.stdout.splitlines())
+    bad = run("check", "--policy", "nyc", "--platform", "facebook", "-", stdin='{"object": "page"}')
+    assert bad.returncode == 2 and "entry" in bad.stderr

@@ -1,4 +1,4 @@
-"""The `policykit` command: lint, check, test, schema, policies (and plugin-provided commands).
+"""The `policykit` command: lint, check, test, schema, policies, plugins (and other modules' commands).
 
 Exit codes follow the contract: 0 success, 1 when the command's findings fail it (lint errors, failed
 tests, `--fail-on` reached), 2 for bad usage or unreadable input. No traceback reaches the user.
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
 from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
+from .plugins import PluginError
 from .verdict import SEVERITY, Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -244,7 +245,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     style = _Style(sys.stdout)
     progress = sys.stderr.isatty() and args.format == "text" and not args.quiet
     failed, count = False, 0
-    for where, event in _platform_events(read_events(args.files), args.platform):
+    city = frozenset(args.city_account or ())
+    for where, event in _platform_events(read_events(args.files), args.platform, city):
         count += 1
         for policy in policies:
             try:
@@ -268,14 +270,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None) -> Iterator[tuple[str, Any]]:
+def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None,
+                     city_accounts: frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
     if platform is None:
         yield from events
         return
     from .platforms import from_platform
     for where, payload in events:
         try:
-            converted = from_platform(platform, payload)
+            converted = from_platform(platform, payload, city_accounts=city_accounts)
         except (ValueError, LookupError) as exc:
             raise UsageError(f"{where}: {exc}") from None
         for number, event in enumerate(converted):
@@ -351,6 +354,32 @@ def cmd_policies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """List plugins and what each registers; discovery errors are printed, not raised, so users see them."""
+    from .plugins import PluginError, list_plugins, plugin_errors
+    try:
+        rows = list_plugins()
+        conflict = None
+    except PluginError as exc:
+        rows, conflict = [], str(exc)
+    problems = [str(p) for p in plugin_errors()] + ([conflict] if conflict else [])
+    if args.format == "json":
+        print(json.dumps({"plugins": rows, "errors": problems}, indent=2))
+        return EXIT_FAIL if problems else EXIT_OK
+    if not rows:
+        print("no plugins installed (packages register them under the `policykit` entry-point group)")
+    for row in rows:
+        print(f"{row['name']}" + (f" {row['version']}" if row.get("version") else ""))
+        for what in ("jurisdictions", "platforms", "detectors", "functions"):
+            if row[what]:
+                print(f"  {what + ':':<15}{', '.join(row[what])}")
+        if row["observes_verdicts"]:
+            print("  observes verdicts")
+    for problem in problems:
+        print(f"error: {problem}")
+    return EXIT_FAIL if problems else EXIT_OK
+
+
 # ---------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -378,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", action="append", metavar="NAME|PATH", help="repeat to compare policies side by side")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="fill in a model policy's parameter")
     p.add_argument("--platform", metavar="NAME", help="read native payloads of this platform (e.g. facebook)")
+    p.add_argument("--city-account", action="append", metavar="ID",
+                   help="with --platform: an account id or handle that belongs to the city (its items are posts)")
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
     p.add_argument("--explain", action="store_true", help="show every rule considered and what became of it")
     p.add_argument("--fail-on", choices=("review", "remove", "deny"), help="exit 1 if any decision is this or worse")
@@ -398,6 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("policies", "List the policies load() accepts by name.", "policykit policies --format json")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_policies)
+
+    p = add("plugins", "List installed plugins, what each registers, and plugins that failed to load.",
+            "policykit plugins --format json")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_plugins)
 
     for extension in _extensions():
         extension(sub)
@@ -429,10 +465,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:
         print(f"policykit {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except PluginError as exc:  # two plugins claim one name, or one registered something unusable
+        print(f"policykit {args.command}: plugin error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: still one clear line, never a traceback
+        print(f"policykit {args.command}: internal error ({type(exc).__name__}: {exc}); "
+              "please report it with the command you ran", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
