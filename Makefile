@@ -22,7 +22,8 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest
 	$(BIN)/policykit lint $(if $(wildcard $(SEEDS)),--sources $(SEEDS)) policies/
-	$(BIN)/policykit test policies/
+	$(BIN)/policykit test policies/ examples/
+	$(BIN)/policykit fmt --check policies/ examples/
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -22,7 +22,7 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
     return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
-@pytest.mark.parametrize("command", ["lint", "check", "test", "schema", "policies"])
+@pytest.mark.parametrize("command", ["lint", "check", "test", "fmt", "schema", "policies"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0 and "example" in result.stdout
@@ -142,3 +142,16 @@ def test_check_platform_payloads_and_city_accounts() -> None:
     assert all(json.loads(line)["policy"]["name"] == "nyc" for line in result.stdout.splitlines())
     bad = run("check", "--policy", "nyc", "--platform", "facebook", "-", stdin='{"object": "page"}')
     assert bad.returncode == 2 and "entry" in bad.stderr
+
+
+def test_fmt_check_diff_and_write(tmp_path: Path) -> None:
+    path = tmp_path / "m.pol"
+    path.write_text('policy m "M"\n\n\nclause 1 "a"\n     remove comment when has profanity\n')
+    assert run("fmt", "--check", str(path)).returncode == 1
+    diff = run("fmt", "--diff", str(path))
+    assert diff.returncode == 1 and "+  remove comment" in diff.stdout
+    assert run("fmt", str(path)).returncode == 0
+    assert path.read_text() == 'policy m "M"\n\nclause 1 "a"\n  remove comment when has profanity\n'
+    assert run("fmt", "--check", str(path)).returncode == 0
+    (tmp_path / "b.pol").write_bytes(b"\x00\x01")
+    assert run("fmt", str(tmp_path / "b.pol")).returncode == 2

@@ -327,6 +327,39 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+# ---------------------------------------------------------------- fmt
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    import difflib
+    from .fmt import format_text
+    from .lint import policy_files
+    files = policy_files(args.paths or ["policies"])
+    changed = 0
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot read: {exc}") from None
+        if "\x00" in text:
+            raise UsageError(f"{path}: binary data, not a policy")
+        formatted = format_text(text)
+        if formatted == text:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True),
+                                                       f"{path}", f"{path} (formatted)"))
+        elif args.check:
+            print(f"would reformat {path}")
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            print(f"reformatted {path}")
+    if args.check or args.diff:
+        print(f"{changed} of {len(files)} file(s) need formatting")
+        return EXIT_FAIL if changed else EXIT_OK
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- schema, policies
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -421,6 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true", help="list clauses and exceptions no test exercises")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
     p.set_defaults(func=cmd_test)
+
+    p = add("fmt", "Rewrite .pol files in the canonical layout (comments and meaning kept).",
+            "policykit fmt --check policies/")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    p.add_argument("--diff", action="store_true", help="print what would change; exit 1 if anything would")
+    p.set_defaults(func=cmd_fmt)
 
     p = add("schema", "Print the JSON Schema of events or verdicts.", "policykit schema event > event.schema.json")
     p.add_argument("what", choices=("event", "verdict"), nargs="?", default="event")
