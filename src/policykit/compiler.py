@@ -22,6 +22,8 @@ import re2
 from . import syntax as st
 from .detectors import Detector, default_detectors
 from .errors import Diagnostic, PolicyError, Span
+from .plugins import detectors as plugin_detectors
+from .plugins import functions as plugin_functions
 from .schema import ANY, BOOL, DATE, NUMBER, TEXT, FieldType, expand, resolve, root_type
 from .verdict import SEVERITY, Citation, PolicyRef
 
@@ -163,8 +165,9 @@ class Compiler:
     """Compiles one policy (with the policies it extends) into a `Program`."""
 
     def __init__(self, layers: list[_Layer], params: Mapping[str, Any], detectors: Sequence[Detector],
-                 categories: Iterable[str] = ()) -> None:
+                 categories: Iterable[str] = (), functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.layers = layers
+        self.functions = dict(functions or {})
         self.top = layers[-1].doc
         self.given_params = dict(params)
         self.detectors = tuple(detectors)
@@ -456,6 +459,39 @@ class Compiler:
         clause = node.clause
         return (lambda ctx: ctx.clause_applies(clause)), BOOL
 
+    def _x_call(self, node: st.Call, scope: _Scope) -> tuple[Fn, FieldType]:
+        """A plugin function: arguments first (an unknown one makes the call unknown), then the call.
+
+        Whatever the function does wrong (raises, returns something that is not a plain value) is
+        raised from here, so the evaluator reports it under `errors` and the rule yields `review`.
+        """
+        args = tuple(self.expr(arg, scope)[0] for arg in node.args)
+        fn = self.functions.get(node.name)
+        if fn is None:
+            self.error("PK112", f"unknown function `{node.name}`", node.span,
+                       _suggest(node.name, self.functions)
+                       or (f"functions plugins register: {', '.join(sorted(self.functions))}" if self.functions
+                           else "no installed plugin registers functions; see docs/plugins.md"))
+            return (lambda ctx: None), ANY
+        name = node.name
+
+        def call(ctx: Any) -> Any:
+            values = []
+            for arg in args:
+                value = arg(ctx)
+                if value is None:
+                    return None
+                values.append(list(value) if isinstance(value, tuple) else value)
+            try:
+                result = fn(*values)
+            except Exception as exc:
+                raise FunctionError(f"function {name}() raised {type(exc).__name__}: {exc}") from exc
+            if not _plain(result):
+                raise FunctionError(f"function {name}() returned {type(result).__name__}, "
+                                    f"not a yes/no, text, number, list or nothing")
+            return tuple(result) if isinstance(result, list) else result
+        return call, ANY
+
     def _x_compare(self, node: st.Compare, scope: _Scope) -> tuple[Fn, FieldType]:
         left, ltype = self.expr(node.left, scope)
         right, rtype = self.expr(node.right, scope)
@@ -667,6 +703,19 @@ class Compiler:
         for i in range(len(compiled)):
             if visit(i, []):
                 break
+
+
+class FunctionError(Exception):
+    """A plugin function called from a condition failed or returned something unusable."""
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether a function's result is a value conditions can use: bool, text, number, None, or a list of them."""
+    if value is None or isinstance(value, (bool, str, int, float)):
+        return True
+    if isinstance(value, (list, tuple)) and depth == 0:
+        return all(_plain(v, 1) for v in value)
+    return False
 
 
 def _fits(type_name: str, value: Any) -> bool:
@@ -883,9 +932,17 @@ class Policy:
 
 def compile_layers(layers: list[_Layer], params: Mapping[str, Any] | None = None,
                    detectors: Sequence[Detector] | None = None, categories: Iterable[str] = (),
-                   texts: Sequence[str] = ()) -> Policy:
-    """Check and compile parsed layers (parents first); raise PolicyError with every error found."""
-    compiler = Compiler(layers, params or {}, default_detectors() if detectors is None else detectors, categories)
+                   texts: Sequence[str] = (), functions: Mapping[str, Callable[..., Any]] | None = None) -> Policy:
+    """Check and compile parsed layers (parents first); raise PolicyError with every error found.
+
+    `detectors` default to the built-in ones plus those plugins register; `functions` (callable from
+    conditions) default to the plugins' functions.
+    """
+    if detectors is None:
+        detectors = [*default_detectors(), *plugin_detectors()]
+    if functions is None:
+        functions = plugin_functions()
+    compiler = Compiler(layers, params or {}, detectors, categories, functions)
     rules, _ = compiler.compile()
     program = build_program(compiler, rules)
     errors = [d for d in compiler.diagnostics if d.severity == "error"]

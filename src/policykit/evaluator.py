@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Iterator
 
+from . import plugins as _plugins
 from .compiler import CompiledRule, Policy, Program
 from .detectors import Detector, Hit
 from .models import parse_event
@@ -264,13 +265,23 @@ def _verdict(policy: Policy, ev: Any, findings: list[Finding], obligations: list
                                    obligations=obligations, errors=errors, missing=missing, event_id=ev.id)
 
 
+def _observed(policy: Policy, event: Any, verdict: Verdict) -> Verdict:
+    """Show the verdict to plugin observers (logging, metrics); they cannot change it or break evaluation.
+
+    Only a module flag is checked when no observer is registered, so the hot path stays fast.
+    """
+    if _plugins.observing:
+        _plugins.observe(policy, event, verdict)
+    return verdict
+
+
 def evaluate(policy: Policy, event: Any) -> Verdict:
-    return _run(policy, event, None)
+    return _observed(policy, event, _run(policy, event, None))
 
 
 def explain(policy: Policy, event: Any) -> Explanation:
     trace: list[Trace] = []
-    verdict = _run(policy, event, trace)
+    verdict = _observed(policy, event, _run(policy, event, trace))
     return Explanation(verdict, trace)
 
 
@@ -278,6 +289,6 @@ def evaluate_many(policy: Policy, events: Iterable[Any]) -> Iterator[Verdict]:
     from .errors import EventError
     for number, event in enumerate(events):
         try:
-            yield _run(policy, event, None)
+            yield _observed(policy, event, _run(policy, event, None))
         except EventError as exc:
             raise EventError(exc.problems, index=number) from None

@@ -19,8 +19,16 @@ from .compiler import Policy, _Layer, compile_layers
 from .errors import Diagnostic, PolicyError, PolicyNotFound, Span
 from .parser import parse
 
-# Extra name → file lookups (plugins register jurisdictions here).
-_EXTRA_SOURCES: list[Callable[[], Mapping[str, Path]]] = []
+
+
+def _plugin_jurisdictions() -> Mapping[str, Path]:
+    """Policies that plugins register; asked on first use so importing policykit discovers nothing."""
+    from .plugins import jurisdictions
+    return jurisdictions()
+
+
+# Extra name → file lookups: plugins' jurisdictions, and whatever `add_source` adds.
+_EXTRA_SOURCES: list[Callable[[], Mapping[str, Path]]] = [_plugin_jurisdictions]
 _CACHE: dict[tuple[Any, ...], Policy] = {}
 _LOCK = threading.Lock()
 
@@ -170,4 +178,10 @@ def add_source(source: Callable[[], Mapping[str, Path]]) -> None:
         _CACHE.clear()
 
 
-__all__ = ["add_source", "bundled_dir", "compile_text", "evaluate", "known_policies", "load", "policies"]
+def clear_cache() -> None:
+    """Forget compiled policies: plugins changed, and a policy compiled before holds the old detectors."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+__all__ = ["add_source", "clear_cache", "bundled_dir", "compile_text", "evaluate", "known_policies", "load", "policies"]

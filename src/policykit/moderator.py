@@ -63,8 +63,8 @@ class Outcome:
         """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
         if self.error is not None:
             return json.dumps({"error": self.error, "path": self.error_path, "key": self.key}, ensure_ascii=False)
-        receipt = dumps({"key": self.key, "version": self.version, "seq": self.record, "hash": self.hash,
-                         "duplicate": self.duplicate})
+        receipt = (f'{{"key":{json.dumps(self.key)},"version":{self.version},"seq":{self.record},'
+                   f'"hash":"{self.hash}","duplicate":{"true" if self.duplicate else "false"}}}')
         body = self.verdict_json or "{}"
         return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + "}"
 
@@ -230,18 +230,27 @@ class Moderator:
 
     def _record(self, w: Writer, ing: Ingested, verdict: Any, inputs: dict | None, *, reason: str,
                 extra: dict | None = None) -> Outcome:
-        vdict = verdict.model_dump(mode="json") if hasattr(verdict, "model_dump") else dict(verdict)
-        vjson = dumps(vdict)
-        decision = str(vdict.get("decision"))
-        obligations = vdict.get("obligations") or []
+        if hasattr(verdict, "model_dump_json"):  # the fast path: pydantic serialises in Rust
+            vjson = verdict.model_dump_json()
+            decision = str(verdict.decision)
+            actions = [o.action for o in verdict.obligations]
+            vdict: dict | None = None
+        else:
+            vdict = dict(verdict)
+            vjson = dumps(vdict)
+            decision = str(vdict.get("decision"))
+            actions = [o.get("action") for o in vdict.get("obligations") or []]
         fulfilled: list[dict[str, Any]] = []
-        if self.document and (decision == "remove" or any(o.get("action") == "document" for o in obligations)):
+        if self.document and (decision == "remove" or "document" in actions):
+            if vdict is None:
+                vdict = verdict.model_dump(mode="json")
             ev = self._evidence(w, ing, vdict)
-            fulfilled.extend({"action": "document", "record": ev.seq}
-                             for o in obligations if o.get("action") == "document")
-        fulfilled.extend({"action": o.get("action"), "record": ing.event_seq}
-                         for o in obligations if o.get("action") in _ARCHIVING)
-        more = dict(extra or {})
+            if "document" in actions:
+                fulfilled.append({"action": "document", "record": ev.seq})
+        for action in actions:
+            if action in _ARCHIVING:
+                fulfilled.append({"action": action, "record": ing.event_seq})
+        more = dict(extra) if extra else {}
         if fulfilled:
             more["fulfilled"] = fulfilled
         rec = w.record_verdict(ing, self.ref, vjson, decision, inputs=inputs, reason=reason, extra=more or None)

@@ -137,6 +137,11 @@ class _Builder(Transformer):
     def count(self, meta, children):
         return st.Count(children[0], self._span(meta))
 
+    @v_args(meta=True)
+    def call(self, meta, children):
+        name, *args = children
+        return st.Call(str(name), tuple(a for a in args if a is not None), self._span(meta))
+
     # ------------------------------------------------------------ conditions
     @v_args(meta=True)
     def or_(self, meta, children):

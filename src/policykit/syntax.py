@@ -104,7 +104,17 @@ class ClauseApplies:
     span: Span
 
 
-Expr = Union[Path, Literal, Otherwise, Count, BoolOp, Not, Compare, Presence, Matches, Has, Quantified, ClauseApplies]
+@dataclass(frozen=True)
+class Call:
+    """`name(arg, …)`: a function a plugin registers (policykit_register_functions)."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span
+
+
+Expr = Union[Path, Literal, Otherwise, Count, BoolOp, Not, Compare, Presence, Matches, Has, Quantified, ClauseApplies,
+             Call]
 
 
 # ---------------------------------------------------------------- rules and clauses

@@ -1,0 +1,514 @@
+"""`policykit moderate` and `policykit records …`: the moderation stream and the public-records archive.
+
+`register(subparsers)` adds the commands to the main `policykit` parser; `python -m
+policykit.cli_records …` runs them on their own. Exit codes: 0 ok, 1 the command's findings fail it
+(`records verify` found a bad record), 2 bad usage, unreadable input or an archive that cannot be
+opened or written (disk full included): one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence, TextIO
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+ARCHIVE_ENV = "POLICYKIT_ARCHIVE"
+
+
+class _Usage(Exception):
+    pass
+
+
+def _err(command: str, message: str) -> None:
+    print(f"policykit {command}: {message}", file=sys.stderr)
+
+
+def _archive_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--archive", metavar="PATH|URL", default=os.environ.get(ARCHIVE_ENV),
+                   help=f"SQLite file, :memory: or postgresql:// URL (default: ${ARCHIVE_ENV})")
+
+
+def _policy_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--policy", required=required, metavar="NAME|PATH", help="bundled policy name or .pol file")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="fill in a model policy's parameter")
+
+
+def register(subparsers: Any) -> None:
+    """Add `moderate` and `records` to the `policykit` command."""
+
+    def add(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = add(subparsers, "moderate",
+            "Moderate a JSON Lines stream of events: judge, archive and answer each one (verdicts out, one line "
+            "per event, each written only once it is durably recorded).",
+            "policykit moderate --policy clinton --archive mod.db < comments.jsonl > verdicts.jsonl")
+    _policy_args(p)
+    _archive_arg(p)
+    p.add_argument("--batch", type=int, default=1000, metavar="N",
+                   help="events per durable commit at most (default 1000); a slower stream commits what it has")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not fill author_history.removed_before from the archive")
+    p.add_argument("--stats", action="store_true", help="print counts and throughput on stderr at the end")
+    p.add_argument("input", nargs="?", default="-", metavar="FILE", help="JSON Lines file (default: stdin)")
+    p.set_defaults(func=cmd_moderate, command="moderate")
+
+    r = add(subparsers, "records", "Work with the public-records archive: verify, export, retention, holds, appeals.",
+            "policykit records verify --archive mod.db")
+    rs = r.add_subparsers(dest="records_command", metavar="SUBCOMMAND")
+    r.set_defaults(func=lambda args: _no_sub(r), command="records")
+
+    p = add(rs, "verify", "Prove the archive's hash chain intact, or name the first bad record (exit 1).",
+            "policykit records verify --archive mod.db")
+    _archive_arg(p)
+    p.add_argument("--expect-head", metavar="HASH", help="also require the chain to end at this published hash")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_verify, command="records verify")
+
+    p = add(rs, "export", "Answer a public-records request: every matching item with content, time, URL, verdicts "
+                          "and citations, as JSON Lines or CSV.",
+            "policykit records export --archive mod.db --author u-17 --since 2024-01-01 --format csv -o request.csv")
+    _archive_arg(p)
+    p.add_argument("--account", help="account id, handle or name")
+    p.add_argument("--author", help="author (or acting person) id or name")
+    p.add_argument("--since", metavar="DATE", help="from this ISO date or time (inclusive)")
+    p.add_argument("--until", metavar="DATE", help="up to this ISO date (inclusive) or time (exclusive)")
+    p.add_argument("--text", help="content containing this text (case-insensitive)")
+    p.add_argument("--decision", choices=("allow", "review", "remove", "deny", "none"),
+                   help="items a policy judged so (none: never judged)")
+    p.add_argument("--kind", choices=("post", "comment", "account", "action"))
+    p.add_argument("--format", choices=("jsonl", "csv"), help="default: from -o's extension, else jsonl")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.set_defaults(func=cmd_export, command="records export")
+
+    p = add(rs, "retain", "Apply a retention rule: erase the content of expired items no hold covers "
+                          "(the records and their hashes stay; a purge record says what was erased).",
+            "policykit records retain --archive mod.db --keep '7 years'   # or --policy minnesota_model")
+    _archive_arg(p)
+    p.add_argument("--keep", metavar="RULE", help="'permanently', '7 years', '90 days after event', 'until read'")
+    _policy_args(p, required=False)
+    p.add_argument("--now", metavar="TIME", help="judge expiry as of this ISO time (default: now)")
+    p.add_argument("--dry-run", action="store_true", help="report what would be erased; change nothing")
+    p.set_defaults(func=cmd_retain, command="records retain")
+
+    p = add(rs, "hold", "Place a hold: matching items are kept whatever the retention rule.",
+            "policykit records hold --archive mod.db --author u-17 --reason 'FOIL request 2024-113'")
+    _archive_arg(p)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--item", metavar="KEY", help="one item, platform:id")
+    p.add_argument("--author", help="every item of this author")
+    p.add_argument("--account", help="every item on this account")
+    p.add_argument("--all", action="store_true", help="everything in the archive")
+    p.set_defaults(func=cmd_hold, command="records hold")
+
+    p = add(rs, "release", "Release a hold.", "policykit records release --archive mod.db 42 --reason 'request closed'")
+    _archive_arg(p)
+    p.add_argument("hold", type=int, metavar="HOLD_ID")
+    p.add_argument("--reason", default="released")
+    p.set_defaults(func=cmd_release, command="records release")
+
+    p = add(rs, "holds", "List the holds in force.", "policykit records holds --archive mod.db")
+    _archive_arg(p)
+    p.add_argument("--all", action="store_true", help="include released holds")
+    p.set_defaults(func=cmd_holds, command="records holds")
+
+    p = add(rs, "appeal", "Record an appeal of a decision and re-evaluate the item; prints the new verdict.",
+            "policykit records appeal --archive mod.db --policy minnesota_model c-981 'It was on topic.'")
+    _archive_arg(p)
+    _policy_args(p)
+    p.add_argument("item", metavar="ID", help="the item's platform id, or platform:id")
+    p.add_argument("text", help="the appeal, in the appellant's words")
+    p.add_argument("--by", help="who appeals")
+    p.set_defaults(func=cmd_appeal, command="records appeal")
+
+    p = add(rs, "read", "Mark an item read (what 'retain until read' waits for).",
+            "policykit records read --archive mod.db facebook:m-55 --by clerk")
+    _archive_arg(p)
+    p.add_argument("item", metavar="KEY")
+    p.add_argument("--by")
+    p.set_defaults(func=cmd_read, command="records read")
+
+    p = add(rs, "show", "Print every record about one item (versions, verdicts, evidence, appeals, actions).",
+            "policykit records show --archive mod.db facebook:c-981")
+    _archive_arg(p)
+    p.add_argument("item", metavar="KEY")
+    p.set_defaults(func=cmd_show, command="records show")
+
+    p = add(rs, "stats", "Count the archive's records and items.", "policykit records stats --archive mod.db")
+    _archive_arg(p)
+    p.set_defaults(func=cmd_stats, command="records stats")
+
+
+def _no_sub(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+# ---------------------------------------------------------------- shared plumbing
+
+def _guarded(fn: Any) -> Any:
+    """Run a command; turn every expected failure into one line on stderr and exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        from .records import ArchiveError
+
+        command = getattr(args, "command", "records")
+        try:
+            return fn(args)
+        except _Usage as exc:
+            _err(command, str(exc))
+        except ArchiveError as exc:
+            _err(command, str(exc))
+        except BrokenPipeError:
+            _quiet_stdout()
+            return EXIT_OK
+        except OSError as exc:
+            _err(command, f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        return EXIT_USAGE
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Any:
+    from .records import open_archive
+
+    if not args.archive:
+        raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
+    return open_archive(args.archive, create=create)
+
+
+def _load_policy(args: argparse.Namespace) -> Any:
+    from . import load
+    from .errors import PolicyError, PolicyNotFound
+
+    params: dict[str, Any] = {}
+    for pair in args.param or []:
+        if "=" not in pair:
+            raise _Usage(f"--param {pair}: expected NAME=VALUE")
+        name, value = pair.split("=", 1)
+        try:
+            params[name] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name] = value
+    try:
+        return load(args.policy, params or None)
+    except PolicyNotFound as exc:
+        raise _Usage(str(exc)) from None
+    except PolicyError as exc:
+        first = exc.diagnostics[0] if exc.diagnostics else exc
+        raise _Usage(f"policy {args.policy} does not compile (run `policykit lint {args.policy}`): {first}") from None
+    except (OSError, ValueError) as exc:
+        raise _Usage(f"cannot load policy {args.policy}: {exc}") from None
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if not path or path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        fh = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _Usage(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno()) if not path.startswith("/dev/") else None
+    finally:
+        fh.close()
+
+
+# ---------------------------------------------------------------- moderate
+
+def _read_lines(fd: int, max_bytes: int = 1 << 20) -> Iterator[list[bytes]]:
+    """Yield the complete lines available now, as soon as they are: a fast producer gives big
+    chunks (batched into few commits), an interactive one is answered line by line."""
+    rest = b""
+    while True:
+        chunk = os.read(fd, max_bytes)
+        if not chunk:
+            if rest.strip():
+                yield [rest]
+            return
+        data = rest + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1:]
+        yield data[:cut].split(b"\n")
+
+
+@_guarded
+def cmd_moderate(args: argparse.Namespace) -> int:
+    from .moderator import Moderator, Outcome
+
+    if args.batch < 1:
+        raise _Usage("--batch must be at least 1")
+    if args.input == "-":
+        fd, close_fd = sys.stdin.fileno(), False
+    else:
+        try:
+            fd, close_fd = os.open(args.input, os.O_RDONLY), True
+        except OSError as exc:
+            raise _Usage(f"cannot read {args.input}: {exc.strerror}") from None
+    policy = _load_policy(args)
+    if not args.archive:
+        raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
+    moderator = Moderator(policy, args.archive, fill_history=not args.no_history)
+    out = sys.stdout
+    counts = {"events": 0, "duplicates": 0, "errors": 0, "lines": 0}
+    t0 = time.perf_counter()
+    loads = json.loads
+    try:
+        for lines in _read_lines(fd):
+            pending: list[Any] = []   # per line: an event (dict) or an Outcome (a bad line)
+            for raw in lines:
+                counts["lines"] += 1
+                raw = raw.strip()
+                if not raw:
+                    continue
+                try:
+                    pending.append(loads(raw))
+                except ValueError as exc:
+                    pending.append(Outcome(error=f"line {counts['lines']}: not JSON ({exc})"))
+            for i in range(0, len(pending), args.batch):
+                part = pending[i:i + args.batch]
+                events = [e for e in part if not isinstance(e, Outcome)]
+                results = iter(moderator.handle_many(events))
+                buf = []
+                for item in part:
+                    o = item if isinstance(item, Outcome) else next(results)
+                    if o.error is not None:
+                        counts["errors"] += 1
+                    else:
+                        counts["events"] += 1
+                        counts["duplicates"] += o.duplicate
+                    buf.append(o.to_json_line())
+                buf.append("")
+                out.write("\n".join(buf))
+                out.flush()   # the batch is committed: acknowledge it
+    finally:
+        moderator.close()
+        if close_fd:
+            os.close(fd)
+    if args.stats:
+        dt = time.perf_counter() - t0
+        rate = counts["events"] / dt if dt > 0 else 0.0
+        print(f"moderated {counts['events']} events ({counts['duplicates']} redelivered, {counts['errors']} "
+              f"rejected) into {args.archive} in {dt:.2f}s: {rate:,.0f} events/s", file=sys.stderr)
+    if counts["errors"]:
+        _err("moderate", f"{counts['errors']} input line(s) were not valid events; see the \"error\" lines in "
+                         f"the output (nothing was recorded for them)")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- records
+
+@_guarded
+def cmd_verify(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        quick = archive.integrity_check() if hasattr(archive, "integrity_check") else "ok"
+        result = archive.verify(expect_head=args.expect_head)
+    finally:
+        archive.close()
+    if quick != "ok" and result.ok:
+        result.ok, result.problem = False, f"SQLite reports the file damaged: {quick}"
+    if args.format == "json":
+        print(json.dumps(result.to_json()))
+    elif result.ok:
+        print(f"ok: {result.records} records, chain intact ({result.purged} erased under retention, hashes kept); "
+              f"head {result.head_seq} {result.head_hash} ({result.seconds:.1f}s)")
+    else:
+        where = f"first bad record: {result.first_bad}: " if result.first_bad else ""
+        print(f"FAILED: {where}{result.problem} ({result.bad_count} problem(s) in {result.records} records)")
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+@_guarded
+def cmd_export(args: argparse.Namespace) -> int:
+    from .records import ExportFilter, export_rows, write_csv, write_jsonl
+
+    fmt = args.format or ("csv" if (args.output or "").lower().endswith(".csv") else "jsonl")
+    flt = ExportFilter(account=args.account, author=args.author, since=args.since, until=args.until,
+                       text=args.text, decision=args.decision, kind=args.kind)
+    try:
+        flt.bounds()
+    except ValueError as exc:
+        raise _Usage(str(exc)) from None
+    archive = _open(args)
+    try:
+        with _output(args.output) as fh:
+            n = (write_csv if fmt == "csv" else write_jsonl)(export_rows(archive, flt), fh)
+    finally:
+        archive.close()
+    if args.output and args.output != "-":
+        print(f"exported {n} record(s) to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+@_guarded
+def cmd_retain(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from .records import RetentionRule
+
+    if bool(args.keep) == bool(args.policy):
+        raise _Usage("give either --keep RULE or --policy NAME (whose retention applies)")
+    if args.keep:
+        try:
+            rule = RetentionRule.parse(args.keep)
+        except ValueError as exc:
+            raise _Usage(str(exc)) from None
+        source = None
+    else:
+        policy = _load_policy(args)
+        retention = getattr(policy, "retention", None)
+        if retention is None:
+            raise _Usage(f"policy {args.policy} declares no retention (add e.g. `retain 7 years` to it, or give --keep)")
+        rule = RetentionRule.parse(retention, source=getattr(policy, "name", args.policy))
+        source = getattr(policy, "name", args.policy)
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Usage(f"--now {args.now!r} is not an ISO 8601 time") from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+    archive = _open(args)
+    try:
+        report = archive.apply_retention(rule, now=now, policy=source, dry_run=args.dry_run)
+    finally:
+        archive.close()
+    verb = "would erase" if args.dry_run else "erased"
+    print(f"retention {report.rule} (cutoff {report.cutoff or 'none'}): {report.expired} item(s) expired, "
+          f"{report.held} kept under hold, {report.exempt} exempt; {verb} the content of {report.purged_items} item(s) "
+          f"({report.purged_records} record(s))" + (f"; purge record {report.record}" if report.record else ""))
+    return EXIT_OK
+
+
+@_guarded
+def cmd_hold(args: argparse.Namespace) -> int:
+    if not (args.item or args.author or args.account or args.all):
+        raise _Usage("say what to hold: --item KEY, --author ID, --account ID or --all")
+    if args.all and (args.item or args.author or args.account):
+        raise _Usage("--all holds everything; do not combine it with --item/--author/--account")
+    archive = _open(args)
+    try:
+        hold = archive.place_hold(args.reason, subject=args.item, author=args.author, account=args.account)
+    finally:
+        archive.close()
+    print(f"hold {hold.id} placed: {hold.reason}")
+    return EXIT_OK
+
+
+@_guarded
+def cmd_release(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        rec = archive.release_hold(args.hold, args.reason)
+    finally:
+        archive.close()
+    print(f"hold {args.hold} released (record {rec.seq})")
+    return EXIT_OK
+
+
+@_guarded
+def cmd_holds(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        holds = archive.holds(include_released=args.all)
+    finally:
+        archive.close()
+    for h in holds:
+        print(json.dumps({**h.to_json(), **h.extra}))
+    return EXIT_OK
+
+
+@_guarded
+def cmd_appeal(args: argparse.Namespace) -> int:
+    from .moderator import Moderator
+
+    policy = _load_policy(args)
+    archive = _open(args)
+    moderator = Moderator(policy, archive)
+    try:
+        verdict = moderator.appeal(args.item, args.text, by=args.by)
+    finally:
+        archive.close()
+    print(json.dumps(verdict.model_dump(mode="json") if hasattr(verdict, "model_dump") else verdict))
+    return EXIT_OK
+
+
+@_guarded
+def cmd_read(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        rec = archive.mark_read(args.item, by=args.by)
+    finally:
+        archive.close()
+    print(f"{args.item} marked read (record {rec.seq})")
+    return EXIT_OK
+
+
+@_guarded
+def cmd_show(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        keys = archive.find_items(args.item)
+        if not keys:
+            raise _Usage(f"no item {args.item!r} in the archive")
+        recs = archive.select_in("subject", keys) + archive.select_in("target", keys)
+    finally:
+        archive.close()
+    for rec in sorted(recs, key=lambda r: r.seq):
+        print(json.dumps(rec.to_json(), ensure_ascii=False))
+    return EXIT_OK
+
+
+@_guarded
+def cmd_stats(args: argparse.Namespace) -> int:
+    archive = _open(args)
+    try:
+        print(json.dumps(archive.stats()))
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `moderate` / `records …` without the rest of the `policykit` command."""
+    parser = argparse.ArgumentParser(prog="policykit")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

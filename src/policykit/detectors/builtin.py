@@ -1,0 +1,257 @@
+"""The built-in detectors, and the constructor API for extending them.
+
+All word-list and pattern detectors share one engine by default: one Aho–Corasick automaton over
+every bundled word list and one RE2 set over every bundled pattern, run once per text (the analysis
+is cached per thread) and filtered by each detector's categories. A detector built with extra words,
+exemptions or patterns gets an engine of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Iterable, Mapping, Sequence
+
+from .base import Hit
+from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context
+from .links import LinkDetector
+from .normalize import Analysis, analyse
+from .patterns import Pattern, PatternSet, parse_patterns
+from .pii import PersonalInfoMatcher
+
+__all__ = [
+    "BUILTIN_DETECTORS", "Engine", "PersonalInfoDetector", "WordListDetector", "default_detectors",
+    "bundled_lexicon", "bundled_patterns", "MAX_HITS_PER_CATEGORY",
+]
+
+# detector name → the categories it reports
+BUILTIN_DETECTORS: dict[str, frozenset[str]] = {
+    "profanity": frozenset({"profanity", "obscene"}),
+    "hate_speech": frozenset({"hate_speech", "discrimination"}),
+    "harassment": frozenset({"harassment", "sexual_harassment"}),
+    "threat": frozenset({"threat", "violence"}),
+    "illegal_activity": frozenset({"illegal_activity"}),
+    "solicitation": frozenset({"commercial_solicitation"}),
+    "political": frozenset({"political_endorsement"}),
+    "contest": frozenset({"contest"}),
+    "service_request": frozenset({"service_request"}),
+    "records_request": frozenset({"records_request"}),
+}
+
+WORD_FILES = (
+    "words/profanity.txt", "words/obscene.txt", "words/hate_speech.txt", "words/harassment.txt",
+    "words/violence.txt", "words/illegal_activity.txt", "words/solicitation.txt", "words/political.txt",
+    "words/contest.txt", "words/service_request.txt", "words/records_request.txt", "words/exemptions.txt",
+)
+PATTERN_FILES = (
+    "patterns/threat.txt", "patterns/abuse.txt", "patterns/illegal_activity.txt",
+    "patterns/solicitation.txt", "patterns/political.txt", "patterns/contest.txt",
+    "patterns/service_request.txt", "patterns/records_request.txt",
+)
+
+_ENGINE_IDS = itertools.count(1)
+MAX_HITS_PER_CATEGORY = 50  # evidence kept per category and text; detection itself is not capped
+
+
+def bundled_lexicon() -> Lexicon:
+    """The bundled word lists and exemptions (a fresh, mutable copy)."""
+    return Lexicon.from_files(*WORD_FILES)
+
+
+def bundled_patterns() -> list[Pattern]:
+    """The bundled patterns (a fresh list)."""
+    return list(PatternSet.from_files(*PATTERN_FILES).patterns)
+
+
+class Engine:
+    """Word lists + patterns (+ optionally personal information), compiled lazily, run once per text."""
+
+    def __init__(self, lexicon: Lexicon | None = None, patterns: Sequence[Pattern] | None = None,
+                 pii: PersonalInfoMatcher | None = None) -> None:
+        self._lexicon = lexicon
+        self._patterns = list(patterns or ())
+        self._pii = pii
+        self._key = next(_ENGINE_IDS)  # never reused, unlike id(self)
+        self._lock = threading.Lock()
+        self._compiled: tuple[LexiconMatcher | None, PatternSet | None] | None = None
+        cats: set[str] = set()
+        if lexicon is not None:
+            cats |= lexicon.categories
+        cats |= {p.category for p in self._patterns if not p.exempt}
+        if pii is not None:
+            cats |= pii.categories
+        self.categories = frozenset(cats)
+
+    def _compile(self) -> tuple[LexiconMatcher | None, PatternSet | None]:
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    lm = self._lexicon.compile() if self._lexicon is not None and self._lexicon.terms else None
+                    ps = PatternSet(self._patterns) if self._patterns else None
+                    self._compiled = (lm, ps)
+        return self._compiled
+
+    def run(self, an: Analysis) -> list[tuple[str, int, int, float]]:
+        """(category, start, end, score) in original-text coordinates, filtered and deduplicated."""
+        key = self._key
+        cached = an.results.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        lm, ps = self._compile()
+        hits: list = []
+        exempt: list = []
+        if lm is not None:
+            h, e = lm.match(an)
+            hits += h
+            exempt += e
+        if ps is not None:
+            h, e = ps.match(an)
+            hits += h
+            exempt += e
+        if self._pii is not None:
+            h, _ = self._pii.match(an)
+            hits += h
+        if exempt:
+            hits = apply_exemptions(hits, exempt)
+        norm = an.norm
+        best: dict[tuple[str, int, int], float] = {}
+        for c, a, b, score, term in hits:
+            if term is not None and term.name and is_name_context(norm, a, b):
+                continue
+            k = (c, a, b)
+            if best.get(k, -1.0) < score:
+                best[k] = score
+        out: list[tuple[str, int, int, float]] = []
+        # drop a hit lying inside a longer one of the same category ("bitch" in "son of a bitch")
+        last: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for (c, a, b), score in sorted(best.items(), key=lambda kv: (kv[0][1], -kv[0][2], kv[0][0])):
+            if last.get(c, -1) >= b:
+                continue
+            last[c] = b
+            n = counts.get(c, 0)
+            if n >= MAX_HITS_PER_CATEGORY:
+                continue
+            counts[c] = n + 1
+            oa, ob = an.to_original(a, b)
+            out.append((c, oa, ob, round(min(score, 1.0), 3)))
+        an.results[key] = out
+        return out
+
+
+_shared: Engine | None = None
+_shared_lock = threading.Lock()
+
+
+def _shared_engine() -> Engine:
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = Engine(bundled_lexicon(), bundled_patterns())
+    return _shared
+
+
+class WordListDetector:
+    """A detector of word lists and patterns: a built-in one by name, extended, or a new one.
+
+    ``WordListDetector("profanity")`` is the built-in profanity detector.
+    ``WordListDetector("profanity", extra_words={"profanity": ["frak", "frakking; score=0.8"]},
+    exemptions=["frak island"])`` extends it: extra terms use the word-list line syntax (options
+    after ``;``), exemptions are phrases inside which no hit of this detector counts (``"phrase;
+    only=profanity"`` limits one to some categories). ``extra_patterns={"threat": [r"..."]}`` adds RE2
+    patterns over the plain stream, ``word_files``/``pattern_files`` add whole files (paths).
+    ``WordListDetector("parks_topic", categories={"off_topic"}, extra_words={...}, builtin=False)``
+    is a new detector with no bundled lists at all.
+    """
+
+    def __init__(self, name: str, categories: Iterable[str] | None = None, *,
+                 extra_words: Mapping[str, Iterable[str]] | None = None,
+                 exemptions: Iterable[str] | None = None,
+                 extra_patterns: Mapping[str, Iterable[str]] | None = None,
+                 word_files: Iterable[str] = (), pattern_files: Iterable[str] = (),
+                 builtin: bool = True) -> None:
+        self.name = name
+        if categories is None:
+            if name in BUILTIN_DETECTORS:
+                categories = BUILTIN_DETECTORS[name]
+            else:
+                categories = set((extra_words or {}).keys()) | set((extra_patterns or {}).keys())
+        self.categories = frozenset(categories)
+        if not self.categories:
+            raise ValueError(f"detector {name!r} has no categories")
+        extended = bool(extra_words or exemptions or extra_patterns or word_files or pattern_files)
+        if builtin and not extended:
+            self._engine = _shared_engine()
+            return
+        lex = bundled_lexicon().restricted(self.categories) if builtin else Lexicon()
+        for f in word_files:
+            lex.add_file(f)
+        lex.add_words(extra_words)
+        lex.add_exemptions(exemptions)
+        pats = [p for p in bundled_patterns() if p.category in self.categories] if builtin else []
+        for f in pattern_files:
+            with open(f, encoding="utf-8") as fh:
+                pats += parse_patterns(fh.read())
+        for cat, exprs in (extra_patterns or {}).items():
+            if isinstance(exprs, str):
+                exprs = [exprs]
+            pats += parse_patterns("@category " + cat + "\n" + "\n".join(exprs))
+        self._engine = Engine(lex, pats)
+
+    def detect(self, text: str) -> list[Hit]:
+        if not text:
+            return []
+        cats = self.categories
+        name = self.name
+        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in self._engine.run(analyse(text)) if c in cats]
+
+    def __repr__(self) -> str:
+        return f"WordListDetector({self.name!r}, categories={sorted(self.categories)})"
+
+
+class PersonalInfoDetector:
+    """Phone numbers, e-mail addresses, SSNs, residential addresses, dates of birth.
+
+    ``PersonalInfoDetector(region="GB", allow=["311", "(315) 448-8005", "clerk@example.org"])``:
+    `region` is where numbers without a ``+`` are read; `allow` lists numbers and addresses that are
+    never reported (the city's own).
+    """
+
+    def __init__(self, name: str = "personal_information", *, region: str = "US",
+                 allow: Iterable[str] = ()) -> None:
+        self.name = name
+        self.categories = frozenset({"personal_information"})
+        self._engine = Engine(pii=PersonalInfoMatcher(region, allow))
+
+    def detect(self, text: str) -> list[Hit]:
+        if not text:
+            return []
+        name = self.name
+        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in self._engine.run(analyse(text))]
+
+
+_default_pii: PersonalInfoDetector | None = None
+
+
+def default_detectors(*, extra_words: Mapping[str, Iterable[str]] | None = None,
+                      exemptions: Iterable[str] | None = None) -> list:
+    """The built-in detectors, one instance each.
+
+    With `extra_words` (category → terms) or `exemptions`, the detectors whose categories they touch
+    are built extended; the rest stay shared.
+    """
+    global _default_pii
+    out: list = []
+    extra_words = dict(extra_words or {})
+    for name, cats in BUILTIN_DETECTORS.items():
+        mine = {c: w for c, w in extra_words.items() if c in cats}
+        if mine or exemptions:
+            out.append(WordListDetector(name, extra_words=mine or None, exemptions=exemptions))
+        else:
+            out.append(WordListDetector(name))
+    if _default_pii is None:
+        _default_pii = PersonalInfoDetector()
+    out.append(_default_pii)
+    out.append(LinkDetector())
+    return out

@@ -1,0 +1,404 @@
+"""Word lists as data, and their evasion-resistant whole-word matcher (Aho–Corasick).
+
+A word list is a text file, one term a line (a term may be a phrase):
+
+    # comments run to the end of the line
+    @category profanity        # the category of the terms below (several: "@category a, b")
+    @score 1.0                 # their default score
+    fuck
+    damn        ; score=0.6    # per-term options after ';'
+    dick        ; name         # also a proper name: "Dick Van Dyke" does not count
+    ass         ; exact        # no evasion variants (no s h i t, no shiiit, no s**t)
+    cumshot     ; also=profanity
+
+An exemptions file lists phrases, one a line, inside which a hit does not count
+(``hell's kitchen``, ``dick van dyke``, ``cum laude``); ``; only=profanity,obscene`` limits one to
+some categories.
+
+Matching is whole-word on the token streams of `normalize.Analysis`, so ``Scunthorpe``, ``Essex``,
+``class`` and ``assume`` never match ``cunt``, ``sex``, ``ass``. Evasions caught:
+
+- folding (Unicode compatibility forms, confusables, zero-width characters): done by `normalize`;
+- leetspeak (``sh1t``, ``$hit``, ``@ss``, ``sh!t``): the leet streams;
+- masking with ``*`` (``f**k``, ``sh*t``): a masked token matches a term of the same length and first
+  letter whose letters agree wherever the token shows one;
+- letters spaced or punctuated apart (``f u c k``, ``f.u.c.k``, ``f-u-c-k``): runs of three or more
+  one-letter tokens are joined and matched (whole run, or words of four letters or more inside it);
+- repeated letters (``fuuuuck``, ``shiiit``, ``asss``): a token matches a term when it has the same
+  letters in the same order and at least as many of each in a row (so ``as`` never matches ``ass``).
+
+All of it runs in time linear in the text: one automaton pass per stream, and per-token work bounded by
+the token's length.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import ahocorasick
+import re2
+
+from .normalize import Analysis, Stream
+
+__all__ = ["Lexicon", "LexiconMatcher", "Term", "parse_terms", "load_data", "normalise_phrase"]
+
+DATA_PACKAGE = "policykit.detectors"
+
+
+def normalise_phrase(phrase: str) -> str:
+    """A term as the plain stream shows it: lower-case letters and digits, single spaces."""
+    from .normalize import PLAIN_TABLE, fold
+
+    f, _ = fold(phrase)
+    return " ".join(f.encode("ascii").translate(PLAIN_TABLE).decode("ascii").lower().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    phrase: str  # normalised
+    categories: tuple[str, ...]
+    score: float = 1.0
+    name: bool = False  # also a proper name: skipped next to another capitalised word
+    variants: bool = True  # evasion variants (masking, spacing, repeats, doubled letters)
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    phrase: str
+    only: frozenset[str] | None = None  # categories it exempts; None = all
+
+
+def load_data(name: str) -> str:
+    """The text of a bundled data file (``src/policykit/detectors/data/NAME``)."""
+    return resources.files(DATA_PACKAGE).joinpath("data", *name.split("/")).read_text(encoding="utf-8")
+
+
+def _options(spec: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        k, _, v = part.partition("=")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def parse_terms(text: str, category: str | None = None, score: float = 1.0) -> tuple[list[Term], list[Exemption]]:
+    """Parse word-list text (see the module docstring). Lines under ``@exempt`` are exemptions."""
+    terms: list[Term] = []
+    exemptions: list[Exemption] = []
+    cats: tuple[str, ...] = (category,) if category else ()
+    exempt_mode = False
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("@"):
+            key, _, value = line[1:].partition(" ")
+            value = value.strip()
+            if key == "category":
+                cats = tuple(c.strip() for c in value.split(",") if c.strip())
+                exempt_mode = False
+            elif key == "score":
+                score = float(value)
+            elif key == "exempt":
+                exempt_mode = True
+            else:
+                raise ValueError(f"unknown directive {line!r}")
+            continue
+        phrase, _, spec = line.partition(";")
+        opts = _options(spec)
+        norm = normalise_phrase(phrase)
+        if not norm:
+            continue
+        if exempt_mode:
+            only = opts.get("only")
+            exemptions.append(Exemption(norm, frozenset(c.strip() for c in only.split("|")) if only else None))
+            continue
+        if not cats:
+            raise ValueError(f"term {phrase.strip()!r} has no @category")
+        tc = cats + tuple(c for c in opts.get("also", "").split("|") if c and c not in cats)
+        terms.append(Term(norm, tc, float(opts.get("score", score)), "name" in opts, "exact" not in opts))
+    return terms, exemptions
+
+
+@dataclass
+class Lexicon:
+    """Terms and exemptions; build a `LexiconMatcher` from it with `compile()`."""
+
+    terms: list[Term] = field(default_factory=list)
+    exemptions: list[Exemption] = field(default_factory=list)
+
+    @classmethod
+    def from_files(cls, *names: str) -> "Lexicon":
+        lex = cls()
+        for n in names:
+            lex.add_text(load_data(n))
+        return lex
+
+    def add_text(self, text: str, category: str | None = None) -> "Lexicon":
+        t, e = parse_terms(text, category)
+        self.terms.extend(t)
+        self.exemptions.extend(e)
+        return self
+
+    def add_file(self, path: str | Path, category: str | None = None) -> "Lexicon":
+        return self.add_text(Path(path).read_text(encoding="utf-8"), category)
+
+    def add_words(self, words: Mapping[str, Iterable[str]] | None) -> "Lexicon":
+        """Extra terms by category: ``{"profanity": ["frak", "frakking; score=0.8"]}``."""
+        for category, items in (words or {}).items():
+            if isinstance(items, str):
+                items = [items]
+            self.add_text("\n".join(items), category)
+        return self
+
+    def add_exemptions(self, phrases: Iterable[str] | None, only: Iterable[str] | None = None) -> "Lexicon":
+        o = frozenset(only) if only else None
+        for p in phrases or ():
+            phrase, _, spec = p.partition(";")
+            n = normalise_phrase(phrase)
+            opt = _options(spec).get("only")
+            if n:
+                self.exemptions.append(Exemption(n, frozenset(opt.split("|")) if opt else o))
+        return self
+
+    def restricted(self, categories: Iterable[str]) -> "Lexicon":
+        cats = frozenset(categories)
+        terms = []
+        for t in self.terms:
+            keep = tuple(c for c in t.categories if c in cats)
+            if keep:
+                terms.append(Term(t.phrase, keep, t.score, t.name, t.variants))
+        return Lexicon(terms, list(self.exemptions))
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset(c for t in self.terms for c in t.categories)
+
+    def compile(self) -> "LexiconMatcher":
+        return LexiconMatcher(self)
+
+
+def rle(word: str) -> tuple[str, tuple[int, ...]]:
+    """Run-length encoding: ("fuuck" → ("fuck", (1, 2, 1, 1)))."""
+    letters = []
+    counts = []
+    for ch, grp in itertools.groupby(word):
+        letters.append(ch)
+        counts.append(sum(1 for _ in grp))
+    return "".join(letters), tuple(counts)
+
+
+# a raw hit: (category, start, end, score, term) in folded-text coordinates
+RawHit = tuple[str, int, int, float, Term]
+
+EVASION = 0.9  # score factor for a hit found only through an evasion reading
+_SPACED = re2.compile(rb" ([a-z*](?: [a-z*]){2,}) ")
+_TRIPLE = re2.compile(b"(?:" + b"|".join(bytes([c]) * 3 for c in range(97, 123)) + b")")
+
+
+class LexiconMatcher:
+    """Compiled matcher for one `Lexicon`. Immutable after construction; safe to share."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.categories = lexicon.categories
+        phrases = {t.phrase for t in lexicon.terms}
+        payload: dict[str, list] = {}
+        for t in lexicon.terms:
+            payload.setdefault(" " + t.phrase + " ", []).append((t, 1.0))
+        for e in lexicon.exemptions:
+            payload.setdefault(" " + e.phrase + " ", []).append((e, 1.0))
+        # doubled-letter variants of single words ("shiit", "fuckk"), unless that is a term itself
+        self._by_collapsed: dict[str, list[tuple[Term, tuple[int, ...]]]] = {}
+        self._by_shape: dict[tuple[int, str], list[Term]] = {}
+        sub: dict[str, list[Term]] = {}
+        exempt_words = {e.phrase for e in lexicon.exemptions}
+        for t in lexicon.terms:
+            if not t.variants or " " in t.phrase or not t.phrase.isalpha():
+                continue
+            w = t.phrase
+            collapsed, counts = rle(w)
+            self._by_collapsed.setdefault(collapsed, []).append((t, counts))
+            self._by_shape.setdefault((len(w), w[0]), []).append(t)
+            if len(w) >= 4:
+                sub.setdefault(w, []).append(t)
+            if len(w) >= 3:
+                for i in range(len(w)):
+                    v = w[: i + 1] + w[i:]
+                    if v not in phrases and v not in exempt_words:
+                        payload.setdefault(" " + v + " ", []).append((t, EVASION))
+        self._ac = ahocorasick.Automaton()
+        for key, items in payload.items():
+            self._ac.add_word(key, (len(key), tuple(items)))
+        if payload:
+            self._ac.make_automaton()
+        self._sub = ahocorasick.Automaton()
+        for key, items in sub.items():
+            self._sub.add_word(key, (key, tuple(items)))
+        if sub:
+            self._sub.make_automaton()
+        self._empty = not payload
+
+    # ----------------------------------------------------------------------------------------------
+
+    def _scan(self, st: Stream, factor: float, hits: list, exempt: list) -> None:
+        for end, (klen, items) in self._ac.iter(st.s):
+            a, b = st.to_view(end - klen + 1, end + 1)
+            for obj, f in items:
+                if isinstance(obj, Exemption):
+                    exempt.append((a, b, obj.only))
+                else:
+                    sc = obj.score * f * factor
+                    for c in obj.categories:
+                        hits.append((c, a, b, sc, obj))
+
+    def _token(self, tok: str) -> Iterator[tuple[Term, float]]:
+        """Evasion readings of one token that the automaton cannot see: masks and long runs."""
+        if "*" in tok:
+            if len(tok) < 3 or tok[0] == "*":
+                return
+            for t in self._by_shape.get((len(tok), tok[0]), ()):
+                for x, y in zip(tok, t.phrase):
+                    if x != "*" and x != y:
+                        break
+                else:
+                    yield t, 0.8
+            return
+        if _TRIPLE.search(tok.encode("ascii")):
+            collapsed, counts = rle(tok)
+            for t, need in self._by_collapsed.get(collapsed, ()):
+                if all(x >= y for x, y in zip(counts, need)):
+                    yield t, EVASION
+
+    def _scan_tokens(self, st: Stream, hits: list) -> None:
+        s = st.s
+        if "*" not in s and not _TRIPLE.search(st.b):
+            return
+        pos = 1
+        for tb in st.tokens:
+            n = len(tb)
+            if n >= 3 and (b"*" in tb or _TRIPLE.search(tb)):
+                tok = tb.decode("ascii")
+                for t, f in self._token(tok):
+                    a, b = st.to_view(pos, pos + n)
+                    for c in t.categories:
+                        hits.append((c, a, b, t.score * f, t))
+            pos += n + 1
+
+    def _scan_spaced(self, st: Stream, hits: list) -> None:
+        if not _SPACED.search(st.b):
+            return
+        for m in _SPACED.finditer(st.b):
+            run_start = m.start(1)
+            letters = m.group(1)[::2].decode("ascii")
+            found: set[tuple[int, int, Term]] = set()
+            # the whole run: words and phrases (run "a s s" → "ass")
+            for end, (klen, items) in self._ac.iter(" " + letters + " "):
+                for obj, f in items:
+                    if isinstance(obj, Term):
+                        found.add((0, len(letters), obj))
+            # words of four letters or more inside the run ("y o u f u c k" → "fuck")
+            if len(letters) > 4:
+                for end, (key, items) in self._sub.iter(letters):
+                    for t in items:
+                        found.add((end - len(key) + 1, end + 1, t))
+            # a long run of a repeated letter inside ("f u u u c k")
+            if "*" in letters or _TRIPLE.search(letters.encode("ascii")):
+                for t, f in self._token(letters):
+                    found.add((0, len(letters), t))
+            for i, j, t in found:
+                a, _ = st.to_view(run_start + 2 * i, run_start + 2 * i + 1)
+                _, b = st.to_view(run_start + 2 * (j - 1), run_start + 2 * (j - 1) + 1)
+                for c in t.categories:
+                    hits.append((c, a, b, t.score * EVASION, t))
+
+    def match(self, an: Analysis) -> tuple[list[RawHit], list[tuple[int, int, frozenset[str] | None]]]:
+        """(raw hits, exemption spans) for one analysed text, in folded-text coordinates."""
+        hits: list[RawHit] = []
+        exempt: list[tuple[int, int, frozenset[str] | None]] = []
+        if self._empty:
+            return hits, exempt
+        plain = an.plain
+        # the plain stream, lower-cased: same offsets as the case-kept one
+        lower = _LowerStream(plain)
+        self._scan(lower, 1.0, hits, exempt)
+        for st in (an.leet, an.bang):
+            if st is not None:
+                self._scan(st, EVASION, hits, exempt)
+                self._scan_tokens(st, hits)
+                self._scan_spaced(st, hits)
+        if an.leet is None:
+            self._scan_tokens(lower, hits)
+            self._scan_spaced(lower, hits)
+        return hits, exempt
+
+
+class _LowerStream:
+    """A lower-cased view of a `Stream` sharing its offset maps."""
+
+    __slots__ = ("_st", "s", "b", "tokens")
+
+    def __init__(self, st: Stream) -> None:
+        self._st = st
+        self.b = st.b.lower()
+        self.s = st.s.lower()
+        self.tokens = [t.lower() for t in st.tokens] if st.b != self.b else st.tokens
+
+    def to_view(self, a: int, b: int) -> tuple[int, int]:
+        return self._st.to_view(a, b)
+
+
+def is_name_context(norm: str, a: int, b: int) -> bool:
+    """Whether the capitalised word at [a, b) stands next to another capitalised word (a name)."""
+    w = norm[a:b]
+    if not (w[:1].isupper() and (len(w) == 1 or w[1:].islower())):
+        return False
+    left = norm[max(0, a - 40):a].split()
+    right = norm[b:b + 40].split()
+
+    def title(tok: str) -> bool:
+        tok = tok.strip(".,;:!?\"'()[]")
+        return len(tok) > 1 and tok[0].isupper() and tok[1:].replace("'", "").replace(".", "").islower()
+
+    if left and title(left[-1]) and not left[-1].endswith((".", "!", "?")):
+        return True
+    if right and title(right[0]) and not w.endswith("."):
+        # "Dick Van Dyke", "Dick Smith" (but not "Dick." at the end of a sentence)
+        gap = norm[b:b + 2]
+        return not gap[:1] in ".!?"
+    if left and left[-1].rstrip(".") in ("Mr", "Mrs", "Ms", "Dr", "Sen", "Rep", "Councilman", "Councilwoman"):
+        return True
+    return False
+
+
+def apply_exemptions(hits: Sequence[RawHit], exempt: Sequence[tuple[int, int, frozenset[str] | None]]) -> list[RawHit]:
+    """Drop hits lying inside an exemption span that covers their category. O((h + e) log e)."""
+    if not exempt:
+        return list(hits)
+    from bisect import bisect_right as _br
+
+    ex = sorted(exempt)
+    starts = [e[0] for e in ex]
+    out = []
+    # exemptions are few per text; a hit is checked against those starting at or before it, scanning
+    # back only while they could still cover it (bounded by the longest exemption phrase)
+    for h in hits:
+        c, a, b = h[0], h[1], h[2]
+        i = _br(starts, a) - 1
+        covered = False
+        while i >= 0 and a - ex[i][0] <= 200:
+            ea, eb, only = ex[i]
+            if ea <= a and b <= eb and (only is None or c in only):
+                covered = True
+                break
+            i -= 1
+        if not covered:
+            out.append(h)
+    return out

@@ -1,0 +1,299 @@
+"""Text folding for evasion-resistant matching, with a map back to the original text.
+
+Every detector matches against a *folded* copy of the text, never the text itself:
+
+1. ``fold(text)`` turns any Unicode text into an ASCII string, case preserved, one character at a
+   time: compatibility forms (NFKC: full-width letters, mathematical alphanumerics, ligatures,
+   circled digits), confusable letters (Cyrillic/Greek and other look-alikes, from the Unicode
+   confusables table shipped by ``confusable_homoglyphs``) and everything else by transliteration
+   (``anyascii``: é → e, ß → ss, 中 → Zhong). Zero-width and other format characters and combining
+   marks are dropped; emoji, symbols and unknown characters become spaces. Alongside comes an offset
+   map from folded positions to original positions, so evidence spans always index the original text.
+   Pure-ASCII text (the common case) is returned as is, with no map.
+2. ``Analysis`` builds the token *streams* the matchers scan: the folded text with everything that is
+   not a letter or digit turned into a space, tokens joined by single spaces and padded with a space at
+   each end (so whole-word matching is a matter of matching `` word ``). A second stream reads
+   leetspeak (``sh1t``, ``$hit``, ``@ss``, ``f**k``) and, when the text has a ``!``, a third reads
+   ``!`` as ``i`` (``sh!t``) while the second treats it as punctuation (``shit!``).
+
+Every step is linear in the length of the text: ``str.translate``/``bytes.translate``, ``split``,
+``join`` and one pass to map token offsets. Nothing here backtracks.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from array import array
+from bisect import bisect_right
+from typing import Callable
+
+from anyascii import anyascii
+
+__all__ = ["Analysis", "Stream", "analyse", "fold"]
+
+# --------------------------------------------------------------------------------------------------
+# Unicode → ASCII, one character at a time
+
+_COMPLEX = "\x00"  # marks a character whose folding is not exactly one ASCII character
+
+_confusables: dict[str, str] | None = None
+_confusables_lock = threading.Lock()
+
+
+def _confusable_map() -> dict[str, str]:
+    """Non-ASCII look-alikes of ASCII letters and digits, from Unicode's confusables.txt (lazy)."""
+    global _confusables
+    if _confusables is None:
+        with _confusables_lock:
+            if _confusables is None:
+                from confusable_homoglyphs import confusables as _cf  # loads its JSON table
+
+                data = _cf.confusables_data
+                out: dict[str, str] = {}
+                # letters win over digits; an upper-case look-alike maps to the upper-case letter
+                for key in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+                    for glyph in data.get(key, ()):
+                        c = glyph.get("c", "")
+                        if len(c) != 1 or c.isascii():
+                            continue
+                        prev = out.get(c)
+                        if prev is None or (prev.isdigit() and key.isalpha()):
+                            out[c] = key
+                        elif prev.isalpha() and key.isalpha() and c.isupper() and key.isupper():
+                            out[c] = key
+                _confusables = out
+    return _confusables
+
+
+def fold_char(c: str) -> str:
+    """The ASCII folding of one character: usually one character, possibly none or several."""
+    o = ord(c)
+    if o < 128:
+        if c.isprintable() or c in "\t\n\r":
+            return c
+        return " "
+    cat = unicodedata.category(c)
+    if cat in ("Cf", "Mn", "Me", "Cs"):
+        return ""  # zero-width/format characters, combining marks: gone
+    if cat[0] in "ZC":
+        return " "
+    k = unicodedata.normalize("NFKC", c)
+    if k.isascii() and k.isprintable():
+        return k
+    if len(k) == 1:
+        alike = _confusable_map().get(k)
+        if alike is not None:
+            return alike
+    if cat[0] in "LN":
+        a = anyascii(k)
+        return a if a.isascii() else " "
+    if cat[0] == "P":
+        a = anyascii(c)
+        return a if len(a) == 1 and a.isascii() else " "
+    return " "  # symbols, emoji, anything else
+
+
+class _FoldTable(dict):
+    """``str.translate`` table: ordinal → one ASCII character, or ``_COMPLEX``. Filled on demand."""
+
+    def __missing__(self, o: int) -> str:
+        f = fold_char(chr(o))
+        v = f if len(f) == 1 else _COMPLEX
+        self[o] = v
+        return v
+
+
+_TABLE = _FoldTable()
+_EXPANSIONS: dict[str, str] = {}
+
+
+def fold(text: str) -> tuple[str, array | None]:
+    """(ASCII folding of `text`, map from folded index to original index or None for identity)."""
+    if text.isascii():
+        if text.isprintable():
+            return text, None
+        return text.translate(_TABLE), None
+    t = text.translate(_TABLE)
+    if _COMPLEX not in t:
+        return t, None
+    # slow path: some characters expand or vanish, so keep an explicit offset map
+    parts: list[str] = []
+    omap = array("q")
+    table = _TABLE
+    for i, c in enumerate(text):
+        f = table[ord(c)]
+        if f == _COMPLEX:
+            f = _EXPANSIONS.get(c)
+            if f is None:
+                f = fold_char(c)
+                _EXPANSIONS[c] = f
+        if f:
+            parts.append(f)
+            if len(f) == 1:
+                omap.append(i)
+            else:
+                omap.extend([i] * len(f))
+    return "".join(parts), omap
+
+
+# --------------------------------------------------------------------------------------------------
+# Views: bytes.translate tables over the folded ASCII text (length preserving)
+
+
+def _table(keep: Callable[[int], int | None]) -> bytes:
+    out = bytearray()
+    for b in range(256):
+        v = keep(b)
+        out.append(32 if v is None else v)
+    return bytes(out)
+
+
+def _plain(b: int) -> int | None:
+    c = chr(b)
+    return b if c.isascii() and c.isalnum() else None
+
+
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+        "@": "a", "$": "s", "|": "i", "+": "t", "*": "*"}
+
+
+def _leet(bang: bool) -> Callable[[int], int | None]:
+    def keep(b: int) -> int | None:
+        c = chr(b)
+        if c.isascii() and c.isalpha():
+            return ord(c.lower())
+        if c == "!" and bang:
+            return ord("i")
+        if c in LEET:
+            return ord(LEET[c])
+        return None
+
+    return keep
+
+
+PLAIN_TABLE = _table(_plain)        # letters and digits, case kept; everything else a space
+LEET_TABLE = _table(_leet(False))   # lower-case letters, leet digits/symbols read as letters, '*' kept
+LEET_BANG_TABLE = _table(_leet(True))  # the same, reading '!' as 'i'
+LEET_CHARS = b"0134578 9@$|+*".replace(b" ", b"")
+
+
+class Stream:
+    """The tokens of one view joined by single spaces and padded: ``" tok tok tok "``.
+
+    `view` is as long as the folded text (translate is 1:1), so a position in the view is a position
+    in the folded text. ``to_view`` maps a span of the joined string back to the view.
+    """
+
+    __slots__ = ("view", "tokens", "b", "_s", "_ss", "_vs")
+
+    def __init__(self, view: bytes) -> None:
+        self.view = view
+        self.tokens = view.split()
+        self.b = b" " + b" ".join(self.tokens) + b" "
+        self._s: str | None = None
+        self._ss: list[int] | None = None
+        self._vs: list[int] | None = None
+
+    @property
+    def s(self) -> str:
+        if self._s is None:
+            self._s = self.b.decode("ascii")
+        return self._s
+
+    def _index(self) -> None:
+        ss: list[int] = []
+        vs: list[int] = []
+        view = self.view
+        pv, ps = 0, 1
+        for t in self.tokens:
+            i = view.find(t, pv)  # the next token starts after nothing but spaces: linear overall
+            ss.append(ps)
+            vs.append(i)
+            pv = i + len(t)
+            ps += len(t) + 1
+        self._ss, self._vs = ss, vs
+
+    def token_at(self, pos: int) -> int:
+        """Index of the token containing joined-string position `pos` (a space belongs to the left)."""
+        if self._ss is None:
+            self._index()
+        return max(0, bisect_right(self._ss, pos) - 1)  # type: ignore[arg-type]
+
+    def to_view(self, a: int, b: int) -> tuple[int, int]:
+        """Map joined-string span [a, b) (spaces at either end stripped) to a view span."""
+        bb = self.b
+        while a < b and bb[a] == 32:
+            a += 1
+        while b > a and bb[b - 1] == 32:
+            b -= 1
+        if a >= b:
+            return (0, 0)
+        if self._ss is None:
+            self._index()
+        ss, vs = self._ss, self._vs
+        k = bisect_right(ss, a) - 1  # type: ignore[arg-type]
+        va = vs[k] + (a - ss[k])  # type: ignore[index]
+        k2 = bisect_right(ss, b - 1) - 1  # type: ignore[arg-type]
+        vb = vs[k2] + (b - 1 - ss[k2]) + 1  # type: ignore[index]
+        return va, vb
+
+
+class Analysis:
+    """Everything the matchers need to know about one text, computed once and shared."""
+
+    __slots__ = ("text", "norm", "omap", "nb", "plain", "_leet", "_bang", "results", "__weakref__")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.norm, self.omap = fold(text)
+        self.nb = self.norm.encode("ascii")
+        self.plain = Stream(self.nb.translate(PLAIN_TABLE))
+        self._leet: Stream | None | bool = False
+        self._bang: Stream | None | bool = False
+        self.results: dict[int, object] = {}
+
+    @property
+    def leet(self) -> Stream | None:
+        """Leetspeak stream, or None when it would read the same as the plain one."""
+        if self._leet is False:
+            nb = self.nb
+            if any(c in nb for c in LEET_CHARS):
+                self._leet = Stream(nb.translate(LEET_TABLE))
+            else:
+                self._leet = None
+        return self._leet  # type: ignore[return-value]
+
+    @property
+    def bang(self) -> Stream | None:
+        """Leetspeak stream reading '!' as 'i', or None when the text has no '!'."""
+        if self._bang is False:
+            self._bang = Stream(self.nb.translate(LEET_BANG_TABLE)) if b"!" in self.nb else None
+        return self._bang  # type: ignore[return-value]
+
+    def to_original(self, a: int, b: int) -> tuple[int, int]:
+        """Map a span of the folded text to the original text."""
+        m = self.omap
+        if m is None:
+            return a, b
+        if a >= b:
+            i = m[a] if a < len(m) else len(self.text)
+            return i, i
+        return m[a], m[b - 1] + 1
+
+
+_local = threading.local()
+
+
+def analyse(text: str) -> Analysis:
+    """The analysis of `text`, shared by every detector that looks at the same text in a row.
+
+    A one-entry cache per thread: the evaluator runs several detectors over one field in turn, and
+    each of them needs the same folding and streams.
+    """
+    last = getattr(_local, "last", None)
+    if last is not None and (last.text is text or last.text == text):
+        return last
+    a = Analysis(text)
+    _local.last = a
+    return a

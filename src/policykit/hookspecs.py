@@ -1,0 +1,75 @@
+"""The hooks a policykit plugin may implement (pluggy, project name `policykit`).
+
+A plugin is any module or object with functions marked `@policykit.hookimpl` and named like the
+specifications below. Installed packages are found through the `policykit` entry-point group; an
+embedder may also call `policykit.plugins.register(obj)`. See docs/plugins.md for a worked example.
+
+Every hook is optional. The registration hooks are called once, lazily, the first time policykit needs
+what they provide; names must be unique across plugins (a clash is an error naming both plugins).
+Functions and observers run inline, on the evaluating thread: a slow plugin slows every evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from .compiler import Policy
+    from .detectors import Detector
+    from .platforms import Adapter
+    from .verdict import Verdict
+
+hookspec = pluggy.HookspecMarker("policykit")
+hookimpl = pluggy.HookimplMarker("policykit")
+
+
+@hookspec
+def policykit_register_platforms() -> "Sequence[Adapter]":
+    """Platform adapters, like the built-in ones in `policykit.platforms`.
+
+    Each adapter has a `name` (what `from_platform(name, payload)` and `policykit check --platform NAME`
+    accept), `facts` (a `PlatformFacts`) and `adapt(payload, **options) -> list[dict]` returning
+    contract-shaped event dicts. A name may not shadow a built-in platform.
+    """
+
+
+@hookspec
+def policykit_register_jurisdictions() -> "Mapping[str, str | Path]":
+    """Named policies: name → path of a `.pol` file, so `policykit.load(name)` finds it.
+
+    The policy may declare `param`s; callers fill them with `load(name, params={...})`. A name may
+    not shadow a bundled policy.
+    """
+
+
+@hookspec
+def policykit_register_detectors() -> "Sequence[Detector]":
+    """Content detectors (the `Detector` protocol of `policykit.detectors.base`).
+
+    Their `categories` join the known categories, so policies may write `has NEW_CATEGORY`. They run
+    beside the built-in detectors in every policy compiled after the plugin is registered. A detector
+    that raises is reported in the verdict's `errors` (decision at least `review`).
+    """
+
+
+@hookspec
+def policykit_register_functions() -> "Mapping[str, Callable[..., Any]]":
+    """Functions that `.pol` conditions may call: `word_count(text) > 200`.
+
+    A function receives the evaluated arguments (never None: an unknown argument makes the call
+    unknown without calling it) and must return a bool, str, number, None (unknown) or list of those.
+    Anything else, or an exception, is reported in the verdict's `errors` and the rule yields `review`.
+    """
+
+
+@hookspec
+def policykit_observe_verdict(policy: "Policy", event: Any, verdict: "Verdict") -> None:
+    """Called after every evaluation, for logging and metrics. The return value is ignored.
+
+    The verdict is immutable, so an observer cannot change it. An observer that raises is logged
+    (logger `policykit.plugins`) and counted (`policykit.plugins.observer_failures()`); evaluation goes on.
+    """
