@@ -34,7 +34,7 @@ def test_lint_clean_and_broken(tmp_path: Path) -> None:
     bad.write_text('policy bad "Bad"\n\nclause 1 "x"\n  deny post when author.trainedd\n')
     result = run("lint", str(bad))
     assert result.returncode == 1
-    assert f"{bad}:4:18: error[PK102]" in result.stdout
+    assert "bad.pol:4:18: error[PK102]" in result.stdout
     assert "^^^^^^^^^^^^^^^" in result.stdout and "did you mean `trained`" in result.stdout
 
 

@@ -19,6 +19,14 @@ def _installed() -> bool:
     return any(ep.name == "springfield" for ep in metadata.entry_points(group="policykit"))
 
 
+def _process_new_pth_files() -> None:
+    """An install made while this process runs adds a .pth file Python has not read yet: read it now."""
+    import site
+    for directory in site.getsitepackages():
+        site.addsitedir(directory)
+    importlib.invalidate_caches()
+
+
 @pytest.fixture(scope="session")
 def springfield():
     """pip-install examples/plugins/policykit-springfield into this venv (once), then discover it.
@@ -37,6 +45,7 @@ def springfield():
         else:
             pytest.fail("could not install the example plugin:\n" + "\n".join(errors))
         importlib.invalidate_caches()
+        _process_new_pth_files()
     plugins.discover()
     assert _installed(), "the example plugin installed, but its entry point is not visible"
     import policykit_springfield

@@ -242,7 +242,7 @@ class Stream:
 class Analysis:
     """Everything the matchers need to know about one text, computed once and shared."""
 
-    __slots__ = ("text", "norm", "omap", "nb", "plain", "_leet", "_bang", "results", "__weakref__")
+    __slots__ = ("text", "norm", "omap", "nb", "plain", "_leet", "_bang", "_lower", "results", "__weakref__")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -251,7 +251,15 @@ class Analysis:
         self.plain = Stream(self.nb.translate(PLAIN_TABLE))
         self._leet: Stream | None | bool = False
         self._bang: Stream | None | bool = False
+        self._lower: str | None = None
         self.results: dict[int, object] = {}
+
+    @property
+    def lower(self) -> str:
+        """The plain stream as a lower-case str (same offsets as ``plain.b``)."""
+        if self._lower is None:
+            self._lower = self.plain.s.lower()
+        return self._lower
 
     @property
     def leet(self) -> Stream | None:
