@@ -34,7 +34,7 @@ from hashlib import sha256
 from typing import Any, Iterable
 
 from .records import Archive, ArchiveError, RetentionRule, open_archive
-from .records.store import Ingested, Writer, dumps
+from .records.store import Ingested, Writer, author_key, dumps, event_digest, event_key, json_str
 
 _ARCHIVING = ("archive", "record", "log")
 
@@ -63,10 +63,39 @@ class Outcome:
         """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
         if self.error is not None:
             return json.dumps({"error": self.error, "path": self.error_path, "key": self.key}, ensure_ascii=False)
-        receipt = (f'{{"key":{json.dumps(self.key)},"version":{self.version},"seq":{self.record},'
+        receipt = (f'{{"key":{json_str(self.key or "")},"version":{self.version},"seq":{self.record},'
                    f'"hash":"{self.hash}","duplicate":{"true" if self.duplicate else "false"}}}')
         body = self.verdict_json or "{}"
         return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + "}"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value
+
+
+class _Inputs(dict):
+    """What the moderator filled in, serialised without the general JSON encoder (hot path)."""
+
+    def __init__(self, value: int, from_archive: int) -> None:
+        super().__init__(author_history={"removed_before": value, "from_archive": from_archive})
+        self.json = f'{{"author_history":{{"from_archive":{from_archive},"removed_before":{value}}}}}'
+
+
+class _AttrView:
+    """Attribute access over a verdict given as a plain mapping."""
+
+    def __init__(self, data: Any) -> None:
+        self._d = data
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._d.get(name) if isinstance(self._d, dict) else None
+        if isinstance(value, dict):
+            return _AttrView(value)
+        if isinstance(value, list):
+            return [_AttrView(v) if isinstance(v, dict) else v for v in value]
+        return value
 
 
 def _verdict_class() -> Any:
@@ -130,10 +159,23 @@ class Moderator:
         """Handle a batch in one transaction; outcomes in input order. A malformed event gets an
         Outcome with `error` (or raises with `raise_errors`); the others are recorded."""
         outcomes: list[Outcome] = []
+        events = [e.model_dump(mode="json", exclude_none=True) if hasattr(e, "model_dump") else e for e in events]
+        pres: list[tuple | None] = []
+        authors: list[str] = []
+        for e in events:
+            if isinstance(e, dict):
+                canon, digest = event_digest(e)
+                a = author_key(e)
+                pres.append((canon, digest, *event_key(e, digest), a))
+                if a and self.fill_history and e.get("kind") == "comment":
+                    authors.append(a)
+            else:
+                pres.append(None)
         with self.archive.writing("record a batch of events") as w:
-            for event in events:
+            w.prefetch([p[4] for p in pres if p is not None], authors, self.name)
+            for event, pre in zip(events, pres):
                 try:
-                    outcomes.append(self._handle(w, event))
+                    outcomes.append(self._handle(w, event, pre))
                 except ArchiveError:
                     raise
                 except Exception as exc:
@@ -175,14 +217,14 @@ class Moderator:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _handle(self, w: Writer, event: Any) -> Outcome:
+    def _handle(self, w: Writer, event: Any, pre: tuple | None = None) -> Outcome:
         if hasattr(event, "model_dump"):
             event = event.model_dump(mode="json", exclude_none=True)
         if not isinstance(event, dict):
             from .errors import EventError, FieldProblem
 
             raise EventError([FieldProblem("", "an event object (a JSON mapping)", type(event).__name__)])
-        p = w.lookup(event)
+        p = w.lookup(event, pre)
         if p.duplicate and p.item is not None:
             prior = w.latest_verdict(p.key, self.name)
             if prior is not None and prior[0] == p.item.version:
@@ -195,17 +237,15 @@ class Moderator:
             # seen, but not judged by this policy (or its verdict was erased): judge it now
             ing = Ingested(p.key, p.item.version, p.item.event_seq, True, p.item, event)
             return self._evaluate_and_record(w, ing, event, reason="evaluate")
-        inputs_event, inputs = self._with_history(w, event, p.item)
+        inputs_event, inputs = self._with_history(w, event, p.item, p.author)
         verdict = self.policy.evaluate(inputs_event)  # raises EventError before anything is recorded
         ing = w.ingest(event, p)
         return self._record(w, ing, verdict, inputs, reason="evaluate")
 
-    def _with_history(self, w: Writer, event: dict, item: Any) -> tuple[dict, dict | None]:
+    def _with_history(self, w: Writer, event: dict, item: Any, author: str | None = None) -> tuple[dict, dict | None]:
         if not self.fill_history or event.get("kind") != "comment":
             return event, None
-        from .records.store import author_key
-
-        author = author_key(event)
+        author = author or author_key(event)
         if author is None:
             return event, None
         removed = w.removed_count(author)
@@ -219,8 +259,7 @@ class Moderator:
             return event, None
         value = max(removed, given_n)
         history = {**given, "removed_before": value}
-        return {**event, "author_history": history}, {"author_history": {"removed_before": value,
-                                                                          "from_archive": removed}}
+        return {**event, "author_history": history}, _Inputs(value, removed)
 
     def _evaluate_and_record(self, w: Writer, ing: Ingested, event: dict, *, reason: str,
                              extra: dict | None = None) -> Outcome:
@@ -234,45 +273,45 @@ class Moderator:
             vjson = verdict.model_dump_json()
             decision = str(verdict.decision)
             actions = [o.action for o in verdict.obligations]
-            vdict: dict | None = None
         else:
-            vdict = dict(verdict)
-            vjson = dumps(vdict)
-            decision = str(vdict.get("decision"))
-            actions = [o.get("action") for o in vdict.get("obligations") or []]
-        fulfilled: list[dict[str, Any]] = []
+            verdict = dict(verdict)
+            vjson = dumps(verdict)
+            decision = str(verdict.get("decision"))
+            actions = [o.get("action") for o in verdict.get("obligations") or []]
+        fulfilled: list[str] = []
         if self.document and (decision == "remove" or "document" in actions):
-            if vdict is None:
-                vdict = verdict.model_dump(mode="json")
-            ev = self._evidence(w, ing, vdict)
+            seq = self._evidence(w, ing, verdict, decision)
             if "document" in actions:
-                fulfilled.append({"action": "document", "record": ev.seq})
+                fulfilled.append(f'{{"action":"document","record":{seq}}}')
         for action in actions:
             if action in _ARCHIVING:
-                fulfilled.append({"action": action, "record": ing.event_seq})
-        more = dict(extra) if extra else {}
+                fulfilled.append(f'{{"action":"{action}","record":{ing.event_seq}}}')
+        more = ("," + dumps(extra)[1:-1]) if extra else ""
         if fulfilled:
-            more["fulfilled"] = fulfilled
-        rec = w.record_verdict(ing, self.ref, vjson, decision, inputs=inputs, reason=reason, extra=more or None)
+            more += ',"fulfilled":[' + ",".join(fulfilled) + "]"
+        rec = w.record_verdict(ing, self.ref, vjson, decision, inputs=inputs, reason=reason, extra_json=more)
         return Outcome(verdict, vjson, ing.key, ing.version, rec.seq, rec.hash, ing.duplicate and reason != "appeal")
 
-    def _evidence(self, w: Writer, ing: Ingested, vdict: dict) -> Any:
-        """Document before removing: a snapshot of the content and of what the policy found in it."""
-        event = ing.event
-        content = {k: event[k] for k in ("kind", "id", "platform", "at", "text", "links", "media", "author",
-                                         "account", "action", "actor", "labels", "extra") if k in event}
-        findings = [{"rule": f.get("rule"), "effect": f.get("effect"), "message": f.get("message"),
-                     "evidence": f.get("evidence", []),
-                     "clauses": [f"{c.get('policy')} {c.get('clause')}" for c in f.get("citations", [])]}
-                    for f in vdict.get("findings", [])]
-        documents = [o for o in vdict.get("obligations", []) if o.get("action") == "document"]
-        item = ing.item
-        return w.append("evidence", {"event": ing.key, "version": ing.version, "event_seq": ing.event_seq,
-                                     "event_hash": self._hash_of(w, ing.event_seq), "policy": self.ref,
-                                     "decision": vdict.get("decision"), "content": content,
-                                     "findings": findings, "obligations": documents},
-                        subject=ing.key, version=ing.version, author=item.author, account=item.account,
-                        decision=vdict.get("decision"))
+    def _evidence(self, w: Writer, ing: Ingested, verdict: Any, decision: str) -> int:
+        """Document before removing: the content as it stood (bound by its record's hash) and what the
+        policy found in it, with the detectors' evidence and the clauses."""
+        if not hasattr(verdict, "findings"):
+            verdict = _AttrView(verdict)
+        findings = [{"rule": f.rule, "effect": f.effect, "message": f.message,
+                     "clauses": [f"{c.policy} {c.clause}" for c in f.citations],
+                     "evidence": [_plain(e) for e in f.evidence]}
+                    for f in verdict.findings]
+        documents = [{"action": o.action, "detail": o.detail,
+                      "clauses": [f"{c.policy} {c.clause}" for c in o.citations]}
+                     for o in verdict.obligations if o.action == "document"]
+        event, item = ing.event, ing.item
+        data = {"event": ing.key, "version": ing.version, "event_seq": ing.event_seq,
+                "event_hash": self._hash_of(w, ing.event_seq), "policy": self.name, "decision": decision,
+                "text": event.get("text"), "findings": findings, "obligations": documents}
+        if event.get("links"):
+            data["links"] = event["links"]
+        return w.append("evidence", data, subject=ing.key, version=ing.version, author=item.author,
+                        account=item.account, decision=decision).seq
 
     @staticmethod
     def _hash_of(w: Writer, seq: int) -> str | None:

@@ -44,7 +44,9 @@ def _free_port() -> int:
 class PgServer:
     def __init__(self, bindir: str) -> None:
         self.bindir = bindir
-        self.base = tempfile.mkdtemp(prefix="policykit-pg-")
+        # as root the server runs as `postgres`, which must reach the directory: keep it under /tmp
+        where = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+        self.base = tempfile.mkdtemp(prefix="policykit-pg-", dir=where)
         self.data = os.path.join(self.base, "data")
         self.log = os.path.join(self.base, "server.log")
         self.port = _free_port()

@@ -159,3 +159,24 @@ def test_verify_expect_head(tmp_path):
         assert a.verify(expect_head=head).ok
         assert a.verify(expect_head=head[:16]).ok
         assert not a.verify(expect_head="0" * 64).ok
+
+
+def test_open_archive_url_forms(tmp_path):
+    path = tmp_path / "u.db"
+    with open_archive(f"sqlite:///{path}") as a:
+        a.record(comment(1))
+    with open_archive(str(path)) as a:
+        assert a.count() == 1
+    with open_archive(":memory:") as a:
+        a.record(comment(1))
+        assert a.verify().ok
+    with pytest.raises(ArchiveError, match="no archive given"):
+        open_archive("")
+
+
+def test_canonical_json_is_stable():
+    from policykit.records.store import dumps, event_digest
+
+    assert dumps({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+    assert dumps({"n": 2 ** 70}) == '{"n":1180591620717411303424}'   # beyond orjson: the standard encoder
+    assert event_digest({"kind": "post", "id": "1"})[1] == event_digest({"id": "1", "kind": "post"})[1]

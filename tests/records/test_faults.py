@@ -233,3 +233,28 @@ def test_sigkill_mid_batch_loses_nothing_acknowledged_sqlite(tmp_path, clinton):
 
 def test_sigkill_mid_batch_loses_nothing_acknowledged_postgres(pg_url, clinton):
     _kill_and_restart(pg_url, clinton)
+
+
+def test_two_moderate_processes_share_one_archive(tmp_path):
+    """Two bots on one SQLite file, with overlapping deliveries: every event once, the same verdict
+    (the same record) for an event whichever bot got it."""
+    path = str(tmp_path / "bots.db")
+    open_archive(path).close()
+    texts = ["Nice work", "what the hell", "When is trash pickup?"]
+    streams = [[comment(i, text=texts[i % 3], author=f"u{i % 5}") for i in range(lo, lo + 150)] for lo in (0, 100)]
+    procs = [subprocess.Popen([PYTHON, "-m", "policykit.cli_records", "moderate", "--policy", "clinton",
+                               "--archive", path, "--batch", "10"], cwd=str(ROOT), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in streams]
+    outs = [p.communicate("".join(json.dumps(e) + "\n" for e in s), timeout=120) for p, s in zip(procs, streams)]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+    by_key: dict[str, set] = {}
+    for out, _ in outs:
+        for line in out.splitlines():
+            v = json.loads(line)
+            by_key.setdefault(v["record"]["key"], set()).add((v["record"]["seq"], v["decision"]))
+    assert len(by_key) == 250 and all(len(s) == 1 for s in by_key.values())
+    with open_archive(path) as a:
+        assert a.verify().ok
+        events = [r.subject for r in a.records(kind="event")]
+        assert len(events) == len(set(events)) == 250

@@ -41,7 +41,7 @@ def test_removal_is_documented_before_the_verdict(mod):
     recs = list(mod.archive.records())
     assert [r.kind for r in recs] == ["event", "evidence", "verdict"]
     evidence = recs[1].content()
-    assert evidence["content"]["text"] == PROFANE
+    assert evidence["text"] == PROFANE
     assert evidence["event_hash"] == recs[0].hash
     assert any(e.get("match") == "hell" for f in evidence["findings"] for e in f["evidence"])
     assert any("3.4.3.A" in c for f in evidence["findings"] for c in f["clauses"])

@@ -26,8 +26,8 @@ def open_archive(url: str, *, create: bool = True) -> Archive:
         from .postgres import PostgresArchive
 
         return PostgresArchive(url, create=create)
-    if url.startswith("sqlite:///"):
-        url = url[len("sqlite:///") - 1:] if url.startswith("sqlite:////") else url[len("sqlite:///"):]
+    if url.startswith("sqlite:///"):  # sqlite:///relative.db, sqlite:////absolute/path.db
+        url = url[len("sqlite:///"):] or ":memory:"
     elif url.startswith("sqlite://"):
         url = url[len("sqlite://"):] or ":memory:"
     from .sqlite import SQLiteArchive

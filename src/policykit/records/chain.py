@@ -37,8 +37,10 @@ def record_hash(prev: str, seq: int, kind: str, subject: str | None, version: in
                 recorded_at: str, ev_at: str | None, author: str | None, account: str | None,
                 target: str | None, decision: str | None, dhash: str) -> str:
     """The chain hash of one record."""
-    text = SEP.join((prev, str(seq), kind, _s(subject), _s(version), recorded_at, _s(ev_at), _s(author),
-                     _s(account), _s(target), _s(decision), dhash))
+    # the same as SEP.join of the fields with None as "" (the text fields are never "" when set)
+    text = (f"{prev}\x1f{seq}\x1f{kind}\x1f{subject or ''}\x1f{'' if version is None else version}\x1f"
+            f"{recorded_at}\x1f{ev_at or ''}\x1f{author or ''}\x1f{account or ''}\x1f{target or ''}\x1f"
+            f"{decision or ''}\x1f{dhash}")
     return sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -63,7 +63,7 @@ class SQLiteArchive(Archive):
                     raise ArchiveError(f"{path} is not a policykit archive (it is empty)")
                 self._begin_write()
                 try:
-                    for stmt in schema_sql(self.T):
+                    for stmt in schema_sql(self.T, without_rowid=" WITHOUT ROWID"):
                         self._conn.execute(stmt)
                     self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     self._init_meta()
