@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .base import Hit
-from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context
+from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context, load_data
 from .links import LinkDetector
 from .normalize import Analysis, analyse
 from .patterns import Pattern, PatternSet, parse_patterns
@@ -41,7 +41,8 @@ BUILTIN_DETECTORS: dict[str, frozenset[str]] = {
 WORD_FILES = (
     "words/profanity.txt", "words/obscene.txt", "words/hate_speech.txt", "words/harassment.txt",
     "words/violence.txt", "words/illegal_activity.txt", "words/solicitation.txt", "words/political.txt",
-    "words/contest.txt", "words/service_request.txt", "words/records_request.txt", "words/exemptions.txt",
+    "words/contest.txt", "words/service_request.txt", "words/records_request.txt", "words/threat.txt",
+    "words/exemptions.txt",
 )
 PATTERN_FILES = (
     "patterns/threat.txt", "patterns/abuse.txt", "patterns/illegal_activity.txt",
@@ -50,6 +51,7 @@ PATTERN_FILES = (
 )
 
 _ENGINE_IDS = itertools.count(1)
+_EMPTY: list = []
 MAX_HITS_PER_CATEGORY = 50  # evidence kept per category and text; detection itself is not capped
 
 
@@ -59,35 +61,38 @@ def bundled_lexicon() -> Lexicon:
 
 
 def bundled_patterns() -> list[Pattern]:
-    """The bundled patterns (a fresh list)."""
-    return list(PatternSet.from_files(*PATTERN_FILES).patterns)
+    """The bundled patterns (a fresh list; parsed, not compiled)."""
+    out: list[Pattern] = []
+    for name in PATTERN_FILES:
+        out.extend(parse_patterns(load_data(name)))
+    return out
 
 
 class Engine:
     """Word lists + patterns (+ optionally personal information), compiled lazily, run once per text."""
 
-    def __init__(self, lexicon: Lexicon | None = None, patterns: Sequence[Pattern] | None = None,
+    def __init__(self, lexicon: Lexicon | Callable[[], Lexicon] | None = None,
+                 patterns: Sequence[Pattern] | Callable[[], Sequence[Pattern]] | None = None,
                  pii: PersonalInfoMatcher | None = None) -> None:
+        """`lexicon` and `patterns` may be given as zero-argument callables, loaded on first use."""
         self._lexicon = lexicon
-        self._patterns = list(patterns or ())
+        self._patterns = patterns
         self._pii = pii
         self._key = next(_ENGINE_IDS)  # never reused, unlike id(self)
         self._lock = threading.Lock()
         self._compiled: tuple[LexiconMatcher | None, PatternSet | None] | None = None
-        cats: set[str] = set()
-        if lexicon is not None:
-            cats |= lexicon.categories
-        cats |= {p.category for p in self._patterns if not p.exempt}
-        if pii is not None:
-            cats |= pii.categories
-        self.categories = frozenset(cats)
 
     def _compile(self) -> tuple[LexiconMatcher | None, PatternSet | None]:
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
-                    lm = self._lexicon.compile() if self._lexicon is not None and self._lexicon.terms else None
-                    ps = PatternSet(self._patterns) if self._patterns else None
+                    lexicon = self._lexicon() if callable(self._lexicon) else self._lexicon
+                    patterns = list(self._patterns() if callable(self._patterns) else (self._patterns or ()))
+                    ps = PatternSet(patterns) if patterns else None
+                    lm = None
+                    if lexicon is not None and lexicon.terms:
+                        # one automaton pass finds both the words and the patterns' prefilter atoms
+                        lm = LexiconMatcher(lexicon, ps.atom_ids() if ps is not None else None)
                     self._compiled = (lm, ps)
         return self._compiled
 
@@ -100,17 +105,22 @@ class Engine:
         lm, ps = self._compile()
         hits: list = []
         exempt: list = []
+        atoms: set | None = None
         if lm is not None:
-            h, e = lm.match(an)
+            atoms = set() if ps is not None else None
+            h, e = lm.match(an, atoms)
             hits += h
             exempt += e
         if ps is not None:
-            h, e = ps.match(an)
+            h, e = ps.match(an, atoms, {x[0] for x in hits})
             hits += h
             exempt += e
         if self._pii is not None:
             h, _ = self._pii.match(an)
             hits += h
+        if not hits:
+            an.results[key] = _EMPTY
+            return _EMPTY
         if exempt:
             hits = apply_exemptions(hits, exempt)
         norm = an.norm
@@ -121,6 +131,12 @@ class Engine:
             k = (c, a, b)
             if best.get(k, -1.0) < score:
                 best[k] = score
+        if "violence" in {k[0] for k in best} and any(k[0] == "threat" for k in best):
+            # a threat of violence is reported as a threat; violent words overlapping it are not a second finding
+            threats = [(a, b) for c, a, b in best if c == "threat"]
+            for k in [k for k in best if k[0] == "violence"]:
+                if any(ta < k[2] and k[1] < tb for ta, tb in threats):
+                    del best[k]
         out: list[tuple[str, int, int, float]] = []
         # drop a hit lying inside a longer one of the same category ("bitch" in "son of a bitch")
         last: dict[str, int] = {}
@@ -148,7 +164,7 @@ def _shared_engine() -> Engine:
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = Engine(bundled_lexicon(), bundled_patterns())
+                _shared = Engine(bundled_lexicon, bundled_patterns)  # loaded and compiled on first use
     return _shared
 
 
@@ -202,9 +218,16 @@ class WordListDetector:
     def detect(self, text: str) -> list[Hit]:
         if not text:
             return []
+        an = analyse(text)
+        engine = self._engine
+        raw = an.results.get(engine._key)
+        if raw is None:
+            raw = engine.run(an)
+        if not raw:
+            return []
         cats = self.categories
         name = self.name
-        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in self._engine.run(analyse(text)) if c in cats]
+        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw if c in cats]
 
     def __repr__(self) -> str:
         return f"WordListDetector({self.name!r}, categories={sorted(self.categories)})"
@@ -227,8 +250,11 @@ class PersonalInfoDetector:
     def detect(self, text: str) -> list[Hit]:
         if not text:
             return []
+        raw = self._engine.run(analyse(text))
+        if not raw:
+            return []
         name = self.name
-        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in self._engine.run(analyse(text))]
+        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw]
 
 
 _default_pii: PersonalInfoDetector | None = None

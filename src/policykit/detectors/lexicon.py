@@ -11,21 +11,23 @@ A word list is a text file, one term a line (a term may be a phrase):
     ass         ; exact        # no evasion variants (no s h i t, no shiiit, no s**t)
     cumshot     ; also=profanity
 
-An exemptions file lists phrases, one a line, inside which a hit does not count
-(``hell's kitchen``, ``dick van dyke``, ``cum laude``); ``; only=profanity,obscene`` limits one to
-some categories.
+Lines after ``@exempt`` are exemptions: phrases inside which a hit does not count (``hell's
+kitchen``, ``dick van dyke``, ``cum laude``); ``; only=profanity|obscene`` limits one to some
+categories.
 
 Matching is whole-word on the token streams of `normalize.Analysis`, so ``Scunthorpe``, ``Essex``,
 ``class`` and ``assume`` never match ``cunt``, ``sex``, ``ass``. Evasions caught:
 
 - folding (Unicode compatibility forms, confusables, zero-width characters): done by `normalize`;
 - leetspeak (``sh1t``, ``$hit``, ``@ss``, ``sh!t``): the leet streams;
-- masking with ``*`` (``f**k``, ``sh*t``): a masked token matches a term of the same length and first
-  letter whose letters agree wherever the token shows one;
+- masking (``f**k``, ``sh*t``, ``f@ck``, ``f#ck``): a masked token matches a term of the same length
+  and first letter whose letters agree wherever the token shows one;
 - letters spaced or punctuated apart (``f u c k``, ``f.u.c.k``, ``f-u-c-k``): runs of three or more
   one-letter tokens are joined and matched (whole run, or words of four letters or more inside it);
+- short chunks glued by hyphens or underscores (``sh-i-t``, ``f---ing``): joined, or read as masks;
 - repeated letters (``fuuuuck``, ``shiiit``, ``asss``): a token matches a term when it has the same
-  letters in the same order and at least as many of each in a row (so ``as`` never matches ``ass``).
+  letters in the same order and at least as many of each in a row (so ``as`` never matches ``ass``);
+  one doubled letter (``shiit``) is listed in the automaton directly.
 
 All of it runs in time linear in the text: one automaton pass per stream, and per-token work bounded by
 the token's length.
@@ -195,18 +197,47 @@ def rle(word: str) -> tuple[str, tuple[int, ...]]:
     return "".join(letters), tuple(counts)
 
 
+_TRIPLE_MARK = ("triple",)
+_SPACED_MARK = ("spaced",)
+
 # a raw hit: (category, start, end, score, term) in folded-text coordinates
 RawHit = tuple[str, int, int, float, Term]
 
 EVASION = 0.9  # score factor for a hit found only through an evasion reading
 _SPACED = re2.compile(rb" ([a-z*](?: [a-z*]){2,}) ")
+# one word of 1-3 letter chunks joined by punctuation; group 1 is the word
+_GLUED = re2.compile(rb"(?i)(?:^|[^a-z0-9@$!*.\-_~])((?:[a-z0-9@$!*]{1,3}[.\-_~]+)+[a-z0-9@$!*]{1,3})(?:[^a-z0-9@$!*.\-_~]|$)")
+GLUE_SEPARATORS = b".-_~"
+
+
+def _glue_table(mask: bool) -> bytes:
+    from .normalize import LEET
+
+    out = bytearray(range(256))
+    for b in range(256):
+        c = chr(b)
+        if c.isascii() and c.isalpha():
+            out[b] = ord(c.lower())
+        elif c in LEET:
+            out[b] = ord(LEET[c])
+        elif c == "!":
+            out[b] = ord("i")
+        elif c in ".-_~":
+            out[b] = ord("*") if mask else b
+    return bytes(out)
+
+
+GLUE_TABLE = _glue_table(False)  # used with the separators deleted
+GLUE_MASK_TABLE = _glue_table(True)  # separators read as masked letters: f---ing = f***ing
 _TRIPLE = re2.compile(b"(?:" + b"|".join(bytes([c]) * 3 for c in range(97, 123)) + b")")
 
 
 class LexiconMatcher:
     """Compiled matcher for one `Lexicon`. Immutable after construction; safe to share."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, atoms: Mapping[str, int] | None = None) -> None:
+        """`atoms`: further strings (substrings, not words) to report by id during the plain scan —
+        a pattern set's prefilter atoms, so that one automaton pass serves both."""
         self.lexicon = lexicon
         self.categories = lexicon.categories
         phrases = {t.phrase for t in lexicon.terms}
@@ -235,21 +266,43 @@ class LexiconMatcher:
                     if v not in phrases and v not in exempt_words:
                         payload.setdefault(" " + v + " ", []).append((t, EVASION))
         self._ac = ahocorasick.Automaton()
-        for key, items in payload.items():
-            self._ac.add_word(key, (len(key), tuple(items)))
-        if payload:
+        entries: dict[str, tuple] = {key: (len(key), tuple(items), ()) for key, items in payload.items()}
+        for atom, n in (atoms or {}).items():
+            k, it, ids = entries.get(atom, (len(atom), (), ()))
+            entries[atom] = (k, it, ids + (n,))
+        for key, value in entries.items():
+            self._ac.add_word(key, value)
+        if entries:
+            # markers that switch on the token-level readings, found in the same pass
+            letters = "abcdefghijklmnopqrstuvwxyz"
+            for c in letters:
+                if c * 3 not in entries:
+                    self._ac.add_word(c * 3, (0, _TRIPLE_MARK, ()))
+            for x in letters + "*":
+                for y in letters + "*":
+                    key = f" {x} {y} "
+                    if key not in entries:
+                        self._ac.add_word(key, (0, _SPACED_MARK, ()))
             self._ac.make_automaton()
         self._sub = ahocorasick.Automaton()
         for key, items in sub.items():
             self._sub.add_word(key, (key, tuple(items)))
         if sub:
             self._sub.make_automaton()
-        self._empty = not payload
+        self._empty = not entries
 
     # ----------------------------------------------------------------------------------------------
 
-    def _scan(self, st: Stream, factor: float, hits: list, exempt: list) -> None:
-        for end, (klen, items) in self._ac.iter(st.s):
+    def _scan(self, st: Stream, factor: float, hits: list, exempt: list, atoms: set | None = None) -> set:
+        marks = set()
+        for end, (klen, items, ids) in self._ac.iter(st.s):
+            if not klen:
+                marks.add(items)
+                continue
+            if ids and atoms is not None:
+                atoms.update(ids)
+            if not items:
+                continue
             a, b = st.to_view(end - klen + 1, end + 1)
             for obj, f in items:
                 if isinstance(obj, Exemption):
@@ -258,6 +311,7 @@ class LexiconMatcher:
                     sc = obj.score * f * factor
                     for c in obj.categories:
                         hits.append((c, a, b, sc, obj))
+        return marks
 
     def _token(self, tok: str) -> Iterator[tuple[Term, float]]:
         """Evasion readings of one token that the automaton cannot see: masks and long runs."""
@@ -278,9 +332,6 @@ class LexiconMatcher:
                     yield t, EVASION
 
     def _scan_tokens(self, st: Stream, hits: list) -> None:
-        s = st.s
-        if "*" not in s and not _TRIPLE.search(st.b):
-            return
         pos = 1
         for tb in st.tokens:
             n = len(tb)
@@ -293,17 +344,16 @@ class LexiconMatcher:
             pos += n + 1
 
     def _scan_spaced(self, st: Stream, hits: list) -> None:
-        if not _SPACED.search(st.b):
-            return
         for m in _SPACED.finditer(st.b):
             run_start = m.start(1)
             letters = m.group(1)[::2].decode("ascii")
             found: set[tuple[int, int, Term]] = set()
             # the whole run: words and phrases (run "a s s" → "ass")
-            for end, (klen, items) in self._ac.iter(" " + letters + " "):
-                for obj, f in items:
-                    if isinstance(obj, Term):
-                        found.add((0, len(letters), obj))
+            for end, (klen, items, _) in self._ac.iter(" " + letters + " "):
+                if klen == len(letters) + 2:
+                    for obj, f in items:
+                        if isinstance(obj, Term):
+                            found.add((0, len(letters), obj))
             # words of four letters or more inside the run ("y o u f u c k" → "fuck")
             if len(letters) > 4:
                 for end, (key, items) in self._sub.iter(letters):
@@ -319,40 +369,54 @@ class LexiconMatcher:
                 for c in t.categories:
                     hits.append((c, a, b, t.score * EVASION, t))
 
-    def match(self, an: Analysis) -> tuple[list[RawHit], list[tuple[int, int, frozenset[str] | None]]]:
-        """(raw hits, exemption spans) for one analysed text, in folded-text coordinates."""
+    def _scan_glued(self, an: Analysis, hits: list) -> None:
+        """Letters joined by punctuation inside one word: sh-i-t, f---ing, s.h.i.t, f_u_c_k."""
+        nb = an.nb
+        if not (b"-" in nb or b"_" in nb or b"~" in nb):
+            return  # dots alone: s.h.i.t reads "s h i t" in the streams, which the spaced reading covers
+        for m in _GLUED.finditer(nb):
+            a, b = m.start(1), m.end(1)
+            raw = m.group(1)
+            found: set[tuple[Term, float]] = set()
+            joined = raw.translate(GLUE_TABLE, GLUE_SEPARATORS).decode("ascii")
+            masked = raw.translate(GLUE_MASK_TABLE).decode("ascii")
+            if len(joined) >= 3:
+                for end, (klen, items, _) in self._ac.iter(" " + joined + " "):
+                    if klen == len(joined) + 2:
+                        for obj, f in items:
+                            if isinstance(obj, Term):
+                                found.add((obj, EVASION))
+                for t, f in self._token(joined):
+                    found.add((t, f))
+            for t, f in self._token(masked):
+                found.add((t, f))
+            for t, f in found:
+                for c in t.categories:
+                    hits.append((c, a, b, t.score * f, t))
+
+    def match(self, an: Analysis, atoms: set | None = None
+              ) -> tuple[list[RawHit], list[tuple[int, int, frozenset[str] | None]]]:
+        """(raw hits, exemption spans) for one analysed text, in folded-text coordinates. Ids of the
+        extra atoms found in the plain stream are added to `atoms`."""
         hits: list[RawHit] = []
         exempt: list[tuple[int, int, frozenset[str] | None]] = []
         if self._empty:
             return hits, exempt
-        plain = an.plain
-        # the plain stream, lower-cased: same offsets as the case-kept one
-        lower = _LowerStream(plain)
-        self._scan(lower, 1.0, hits, exempt)
-        for st in (an.leet, an.bang):
-            if st is not None:
-                self._scan(st, EVASION, hits, exempt)
+        lower = an.lower_stream
+        marks = self._scan(lower, 1.0, hits, exempt, atoms)
+        streams = [st for st in (an.leet, an.bang) if st is not None]
+        for st in streams:
+            marks |= self._scan(st, EVASION, hits, exempt)
+        targets = streams or [lower]
+        triple = _TRIPLE_MARK in marks
+        for st in targets:
+            if triple or "*" in st.s:
                 self._scan_tokens(st, hits)
+        if _SPACED_MARK in marks:
+            for st in targets:
                 self._scan_spaced(st, hits)
-        if an.leet is None:
-            self._scan_tokens(lower, hits)
-            self._scan_spaced(lower, hits)
+        self._scan_glued(an, hits)
         return hits, exempt
-
-
-class _LowerStream:
-    """A lower-cased view of a `Stream` sharing its offset maps."""
-
-    __slots__ = ("_st", "s", "b", "tokens")
-
-    def __init__(self, st: Stream) -> None:
-        self._st = st
-        self.b = st.b.lower()
-        self.s = st.s.lower()
-        self.tokens = [t.lower() for t in st.tokens] if st.b != self.b else st.tokens
-
-    def to_view(self, a: int, b: int) -> tuple[int, int]:
-        return self._st.to_view(a, b)
 
 
 def is_name_context(norm: str, a: int, b: int) -> bool:

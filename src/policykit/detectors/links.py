@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+import ahocorasick
 import re2
 
 from .base import Hit
@@ -106,9 +107,18 @@ def normalise_url(raw: str) -> tuple[str, str] | None:
     return url, domain
 
 
+_MARKERS = ahocorasick.Automaton()
+for _w in ("http", "https", "ftp", "www", *_TLDS.split("|")):
+    _MARKERS.add_word(f" {_w} ", _w)
+_MARKERS.make_automaton()
+
+
 def _extract(an: Analysis) -> list[Link]:
     nb = an.nb
     if b"." not in nb:
+        return []
+    # a scheme, "www" or a top-level domain must stand as a word of the plain stream
+    if next(_MARKERS.iter(an.lower), None) is None:
         return []
     out: list[Link] = []
     text = an.text

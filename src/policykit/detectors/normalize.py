@@ -12,9 +12,10 @@ Every detector matches against a *folded* copy of the text, never the text itsel
    Pure-ASCII text (the common case) is returned as is, with no map.
 2. ``Analysis`` builds the token *streams* the matchers scan: the folded text with everything that is
    not a letter or digit turned into a space, tokens joined by single spaces and padded with a space at
-   each end (so whole-word matching is a matter of matching `` word ``). A second stream reads
-   leetspeak (``sh1t``, ``$hit``, ``@ss``, ``f**k``) and, when the text has a ``!``, a third reads
-   ``!`` as ``i`` (``sh!t``) while the second treats it as punctuation (``shit!``).
+   each end (so whole-word matching is a matter of matching `` word ``). When a leet character touches
+   a letter, a second stream reads leetspeak (``sh1t``, ``$hit``, ``@ss``, ``f**k``); when ``!``,
+   ``@``, ``#`` or ``%`` stands inside a word, a third reads ``!`` as ``i`` and the others as masks
+   (``sh!t``, ``f@ck``) while the second treats ``!`` as punctuation (``shit!``).
 
 Every step is linear in the length of the text: ``str.translate``/``bytes.translate``, ``split``,
 ``join`` and one pass to map token offsets. Nothing here backtracks.
@@ -26,6 +27,8 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_right
+from itertools import accumulate, compress, repeat
+from operator import add
 from typing import Callable
 
 from anyascii import anyascii
@@ -163,8 +166,11 @@ def _leet(bang: bool) -> Callable[[int], int | None]:
         c = chr(b)
         if c.isascii() and c.isalpha():
             return ord(c.lower())
-        if c == "!" and bang:
-            return ord("i")
+        if bang:
+            if c == "!":
+                return ord("i")
+            if c in "@#%":  # a masking symbol inside a word: f@ck, sh#t, f%ck
+                return ord("*")
         if c in LEET:
             return ord(LEET[c])
         return None
@@ -174,8 +180,20 @@ def _leet(bang: bool) -> Callable[[int], int | None]:
 
 PLAIN_TABLE = _table(_plain)        # letters and digits, case kept; everything else a space
 LEET_TABLE = _table(_leet(False))   # lower-case letters, leet digits/symbols read as letters, '*' kept
-LEET_BANG_TABLE = _table(_leet(True))  # the same, reading '!' as 'i'
-LEET_CHARS = b"0134578 9@$|+*".replace(b" ", b"")
+LEET_BANG_TABLE = _table(_leet(True))  # the same, reading '!' as 'i' and '@', '#', '%' as masks
+def _shape(b: int) -> int:
+    c = chr(b)
+    if c.isascii() and c.isalpha():
+        return ord("a")
+    if c in "0134578 9@$|+*".replace(" ", ""):
+        return ord("1")
+    if c in "!#%":
+        return ord("!")
+    return 32
+
+
+# letters → 'a', leet characters → '1', '!#%' → '!', the rest → ' ': where evasions can hide
+SHAPE_TABLE = bytes(_shape(b) for b in range(256))
 
 
 class Stream:
@@ -185,7 +203,7 @@ class Stream:
     in the folded text. ``to_view`` maps a span of the joined string back to the view.
     """
 
-    __slots__ = ("view", "tokens", "b", "_s", "_ss", "_vs")
+    __slots__ = ("view", "tokens", "b", "_s", "_ss", "_vs", "_hint")
 
     def __init__(self, view: bytes) -> None:
         self.view = view
@@ -194,6 +212,7 @@ class Stream:
         self._s: str | None = None
         self._ss: list[int] | None = None
         self._vs: list[int] | None = None
+        self._hint = 0
 
     @property
     def s(self) -> str:
@@ -202,23 +221,34 @@ class Stream:
         return self._s
 
     def _index(self) -> None:
-        ss: list[int] = []
-        vs: list[int] = []
-        view = self.view
-        pv, ps = 0, 1
-        for t in self.tokens:
-            i = view.find(t, pv)  # the next token starts after nothing but spaces: linear overall
-            ss.append(ps)
-            vs.append(i)
-            pv = i + len(t)
-            ps += len(t) + 1
-        self._ss, self._vs = ss, vs
+        # token starts in the view: split on single spaces (empty parts are extra spaces), add up the
+        # lengths; in the joined string: add up token lengths. C-level iterators, linear.
+        parts = self.view.split(b" ")
+        starts = accumulate(map(add, map(len, parts), repeat(1)), initial=0)
+        self._vs = list(compress(starts, parts))
+        toks = self.tokens
+        self._ss = list(accumulate(map(add, map(len, toks), repeat(1)), initial=1))[: len(toks)]
 
     def token_at(self, pos: int) -> int:
-        """Index of the token containing joined-string position `pos` (a space belongs to the left)."""
-        if self._ss is None:
+        """Index of the token containing joined-string position `pos` (a space belongs to the left).
+
+        Matches arrive mostly in order, so the previous answer (or the next token) is tried first:
+        amortised constant time for in-order lookups, a binary search otherwise."""
+        ss = self._ss
+        if ss is None:
             self._index()
-        return max(0, bisect_right(self._ss, pos) - 1)  # type: ignore[arg-type]
+            ss = self._ss
+        n = len(ss)  # type: ignore[arg-type]
+        k = self._hint
+        if k < n and ss[k] <= pos and (k + 1 == n or pos < ss[k + 1]):  # type: ignore[index]
+            return k
+        k += 1
+        if k < n and ss[k] <= pos and (k + 1 == n or pos < ss[k + 1]):  # type: ignore[index]
+            self._hint = k
+            return k
+        k = max(0, bisect_right(ss, pos) - 1)  # type: ignore[arg-type]
+        self._hint = k
+        return k
 
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         """Map joined-string span [a, b) (spaces at either end stripped) to a view span."""
@@ -229,20 +259,46 @@ class Stream:
             b -= 1
         if a >= b:
             return (0, 0)
-        if self._ss is None:
-            self._index()
+        k = self.token_at(a)
         ss, vs = self._ss, self._vs
-        k = bisect_right(ss, a) - 1  # type: ignore[arg-type]
         va = vs[k] + (a - ss[k])  # type: ignore[index]
-        k2 = bisect_right(ss, b - 1) - 1  # type: ignore[arg-type]
+        k2 = self.token_at(b - 1)
         vb = vs[k2] + (b - 1 - ss[k2]) + 1  # type: ignore[index]
         return va, vb
+
+
+class LowerStream:
+    """A lower-cased view of a `Stream`, sharing its offset maps."""
+
+    __slots__ = ("_st", "s", "_b", "_tokens")
+
+    def __init__(self, st: Stream, lower: str) -> None:
+        self._st = st
+        self.s = lower
+        self._b: bytes | None = None
+        self._tokens: list[bytes] | None = None
+
+    @property
+    def b(self) -> bytes:
+        if self._b is None:
+            self._b = self._st.b.lower()
+        return self._b
+
+    @property
+    def tokens(self) -> list[bytes]:
+        if self._tokens is None:
+            self._tokens = [t.lower() for t in self._st.tokens]
+        return self._tokens
+
+    def to_view(self, a: int, b: int) -> tuple[int, int]:
+        return self._st.to_view(a, b)
 
 
 class Analysis:
     """Everything the matchers need to know about one text, computed once and shared."""
 
-    __slots__ = ("text", "norm", "omap", "nb", "plain", "_leet", "_bang", "_lower", "results", "__weakref__")
+    __slots__ = ("text", "norm", "omap", "nb", "plain", "_leet", "_bang", "_lower", "_lower_stream", "results",
+                 "__weakref__")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -252,7 +308,15 @@ class Analysis:
         self._leet: Stream | None | bool = False
         self._bang: Stream | None | bool = False
         self._lower: str | None = None
+        self._lower_stream: LowerStream | None = None
         self.results: dict[int, object] = {}
+
+    @property
+    def lower_stream(self) -> "LowerStream":
+        """The plain stream lower-cased, sharing its offset maps."""
+        if self._lower_stream is None:
+            self._lower_stream = LowerStream(self.plain, self.lower)
+        return self._lower_stream
 
     @property
     def lower(self) -> str:
@@ -261,22 +325,27 @@ class Analysis:
             self._lower = self.plain.s.lower()
         return self._lower
 
+    def _shapes(self) -> None:
+        shape = self.nb.translate(SHAPE_TABLE)
+        # a leet character touching a letter (sh1t, $hit, f**k, @ss) makes the leet reading worth it
+        self._leet = Stream(self.nb.translate(LEET_TABLE)) if (b"a1" in shape or b"1a" in shape) else None
+        # '!', '@', '#' or '%' between letters (sh!t, f@ck, f#ck) makes the masked reading worth it
+        inner = b"a!a" in shape or b"a!!a" in shape or b"a!!!a" in shape or b"a1a" in shape
+        self._bang = Stream(self.nb.translate(LEET_BANG_TABLE)) if inner and (
+            b"!" in self.nb or b"@" in self.nb or b"#" in self.nb or b"%" in self.nb) else None
+
     @property
     def leet(self) -> Stream | None:
-        """Leetspeak stream, or None when it would read the same as the plain one."""
+        """Leetspeak stream, or None when no leet character touches a letter."""
         if self._leet is False:
-            nb = self.nb
-            if any(c in nb for c in LEET_CHARS):
-                self._leet = Stream(nb.translate(LEET_TABLE))
-            else:
-                self._leet = None
+            self._shapes()
         return self._leet  # type: ignore[return-value]
 
     @property
     def bang(self) -> Stream | None:
-        """Leetspeak stream reading '!' as 'i', or None when the text has no '!'."""
+        """Leetspeak stream reading '!' as 'i' and '@', '#', '%' as masks; None when none is inside a word."""
         if self._bang is False:
-            self._bang = Stream(self.nb.translate(LEET_BANG_TABLE)) if b"!" in self.nb else None
+            self._shapes()
         return self._bang  # type: ignore[return-value]
 
     def to_original(self, a: int, b: int) -> tuple[int, int]:
@@ -299,7 +368,7 @@ def analyse(text: str) -> Analysis:
     A one-entry cache per thread: the evaluator runs several detectors over one field in turn, and
     each of them needs the same folding and streams.
     """
-    last = getattr(_local, "last", None)
+    last = _local.__dict__.get("last")
     if last is not None and (last.text is text or last.text == text):
         return last
     a = Analysis(text)

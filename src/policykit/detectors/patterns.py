@@ -16,7 +16,8 @@ Patterns see the plain stream: the folded text's letters and digits, every run o
 one space (``I'll`` reads ``I ll``, ``e-mail`` reads ``e mail``), padded with a space at each end.
 They are case-insensitive and whole-word (wrapped in ``\\b(?:…)\\b``); ``(?-i:…)`` makes a part
 case-sensitive. Built-in macros: ``{W}`` one word, ``{NAME}`` one to three capitalised words (a
-person's name; with ``check=name`` common words are refused), ``{NUM}`` a number.
+person's name; with ``check=name`` common words are refused), ``{NUM}`` a number, ``{PRE}`` up to
+five words (put before an exemption so that its match covers the hit it exempts).
 
 RE2 guarantees time linear in the text for every pattern. A prefilter keeps the per-text cost low:
 the literal atoms every match of a pattern must contain are extracted once, one Aho–Corasick pass over
@@ -26,9 +27,9 @@ run only for categories that have a hit.
 
 from __future__ import annotations
 
-import re as _re
+import re as _re  # for macro expansion of pattern files only; input text only ever meets RE2
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import ahocorasick
 import re2
@@ -41,6 +42,7 @@ __all__ = ["Pattern", "PatternSet", "parse_patterns", "NAME_STOPWORDS"]
 BUILTIN_MACROS = {
     "W": r"[a-z0-9]+",
     "NUM": r"[0-9]+",
+    "PRE": r"(?:[a-z0-9]+ ){0,5}",
     "NAME": r"(?P<name>(?-i:[A-Z][a-z]+|[A-Z]{2,})(?: (?-i:[A-Z][a-z]+|[A-Z]{2,}|[A-Z])){0,2})",
 }
 
@@ -54,8 +56,21 @@ park parks proposal measure project option design idea ideas name names one two 
 next other another same real true local community neighbors neighbours residents family families
 friends kids children women men love peace sanity science reason freedom justice democracy progress
 common sense safety safe streets roads here there now today tomorrow please thanks thank god jesus
-him her them mayor councilman councilwoman councilmember governor senator president sheriff judge
 whoever whatever whomever someone something anything nothing everything myself yourself
+small business businesses shop shopping local support saturday sunday monday tuesday wednesday
+thursday friday january february march april june july august september october november december
+spring summer fall autumn winter christmas halloween thanksgiving easter pride earth day week month
+year option proposition prop measure question amendment charter referendum bond levy the library
+school schools district main street avenue road pool center library museum festival fair parade
+kids veterans teachers nurses farmers police fire firefighters troops our cops ems dpw staff team
+""".split())
+
+# titles that may stand before a name ("Mayor Walsh", "Judge Harmon"): stripped before the check
+NAME_TITLES = frozenset("""
+mayor councilman councilwoman councilmember councilor councillor council member governor senator
+president sheriff judge justice commissioner alderman alderwoman supervisor assemblyman assemblywoman
+assemblymember congressman congresswoman rep representative dr mr mrs ms miss sen gov candidate
+trustee legislator chief comptroller clerk treasurer
 """.split())
 
 
@@ -134,12 +149,15 @@ were what when where which who why will with would ya yall you your u ur ve best
 """.split())
 
 
-def required_atoms(src: str) -> frozenset[str] | None:
-    """Literal strings one of which every match of `src` contains (lower-cased), or None if unknown.
+def required_atoms(src: str, limit: int = 1) -> list[frozenset[str]] | None:
+    """What every match of `src` must contain: a list of sets of literal strings (lower-cased), each
+    set meaning "one of these", all sets required. None when nothing useful is known.
 
-    A prefilter in the manner of RE2's FilteredRE2: an Aho–Corasick pass finds which atoms occur,
-    and only patterns with an atom present are run. Derived from the expression's parse tree; any
-    construct it does not understand makes it give up (None: always run the pattern).
+    A prefilter in the manner of RE2's FilteredRE2: one Aho–Corasick pass finds which atoms occur,
+    and only patterns whose every set has an atom present are run. Derived from the expression's parse
+    tree (consecutive finite parts are multiplied out, so ``vote for (a|b)`` gives ``vote for a``,
+    ``vote for b``); any construct it does not understand adds no requirement. The most selective
+    `limit` sets are kept.
     """
     try:
         from re import _constants as C  # type: ignore[attr-defined]
@@ -148,48 +166,94 @@ def required_atoms(src: str) -> frozenset[str] | None:
         tree = P.parse(src.replace("(?-i:", "(?:"))
     except Exception:  # noqa: BLE001 - a prefilter may always fall back to running the pattern
         return None
+    cap = 3000
+    repeats = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT))
 
-    def weight(atom: str) -> float:
-        a = atom.strip()
-        return len(a) / 4 if a in COMMON_WORDS else len(a)
+    def finite(nodes) -> set[str] | None:
+        out = {""}
+        for op, av in nodes:
+            e = finite_node(op, av)
+            if e is None:
+                return None
+            out = {x + y for x in out for y in e}
+            if len(out) > cap:
+                return None
+        return out
 
-    def best(cands: list[frozenset[str]]) -> frozenset[str] | None:
-        if not cands:
+    def finite_node(op, av) -> set[str] | None:
+        if op is C.LITERAL:
+            return {chr(av).lower()}
+        if op is C.AT:
+            return {""}
+        if op is C.SUBPATTERN:
+            return finite(av[-1])
+        if op is C.BRANCH:
+            out: set[str] = set()
+            for alt in av[1]:
+                f = finite(alt)
+                if f is None:
+                    return None
+                out |= f
+                if len(out) > cap:
+                    return None
+            return out
+        if op in repeats:
+            lo, hi, child = av
+            if hi <= 1:
+                f = finite(child)
+                if f is None:
+                    return None
+                return f | {""} if lo == 0 else f
             return None
-        return max(cands, key=lambda c: (min(map(weight, c)), -len(c)))
+        if op is C.IN:
+            chars = [chr(v).lower() for o, v in av if o is C.LITERAL]
+            if len(chars) == len(av) and 0 < len(chars) <= 4:
+                return set(chars)
+        return None
 
-    def seq(nodes) -> frozenset[str] | None:
-        cands: list[frozenset[str]] = []
-        run: list[str] = []
+    def weight(strings: frozenset[str]) -> float:
+        def w(a: str) -> float:
+            t = a.strip()
+            return len(t) / 4 if t in COMMON_WORDS else len(t)
+
+        return min(map(w, strings))
+
+    def reqs(nodes) -> list[frozenset[str]]:
+        out: list[frozenset[str]] = []
+        run: set[str] = {""}
 
         def flush() -> None:
-            if run:
-                cands.append(frozenset(["".join(run).lower()]))
-                run.clear()
+            nonlocal run
+            if "" not in run and run:
+                out.append(frozenset(run))
+            run = {""}
 
         for op, av in nodes:
-            if op is C.LITERAL:
-                run.append(chr(av))
+            e = finite_node(op, av)
+            if e is not None:
+                if len(run) * len(e) <= cap:
+                    run = {x + y for x in run for y in e}
+                else:
+                    flush()
+                    run = set(e)
                 continue
             flush()
             if op is C.SUBPATTERN:
-                r = seq(av[-1])
+                out.extend(reqs(av[-1]))
             elif op is C.BRANCH:
-                alts = [seq(a) for a in av[1]]
-                r = None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
-            elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-                r = seq(av[2]) if av[0] >= 1 else None
-            else:
-                r = None
-            if r:
-                cands.append(r)
+                alts = [reqs(alt) for alt in av[1]]
+                if alts and all(alts):
+                    out.append(frozenset().union(*(max(x, key=weight) for x in alts)))
+            elif op in repeats and av[0] >= 1:
+                out.extend(reqs(av[2]))
         flush()
-        return best(cands)
+        return out
 
-    atoms = seq(list(tree))
-    if not atoms or min(map(len, atoms)) < 2:
+    sets = [x for x in reqs(list(tree)) if x and weight(x) >= 1.0]
+    if not sets:
         return None
-    return atoms
+    sets.sort(key=weight, reverse=True)
+    return sets[:limit]
 
 
 def _compile(src: str) -> "re2._Regexp":
@@ -198,12 +262,29 @@ def _compile(src: str) -> "re2._Regexp":
     return re2.compile((r"(?i)\b(?:" + src + r")\b").encode("ascii"), opts)
 
 
-def _quick_search(rx: "re2._Regexp", b: bytes) -> bool:
-    """Whether `rx` matches anywhere in `b`: RE2's match without the Python match object."""
-    try:
-        return rx._regexp.Match(_UNANCHORED, b, 0, len(b))[0][0] != -1  # type: ignore[attr-defined]
-    except AttributeError:  # another google-re2 version: the public API
-        return rx.search(b) is not None
+def _probe(src: str) -> "re2.Set":
+    opts = re2.Options()
+    opts.max_mem = 16 << 20
+    st = re2.Set.SearchSet(opts)
+    st.Add((r"(?i)\b(?:" + src + r")\b").encode("ascii"))
+    st.Compile()
+    return st
+
+
+def _spans(rx: "re2._Regexp", data: bytes) -> Iterator[list[tuple[int, int]]]:
+    """Successive non-overlapping matches of `rx` in `data`, as lists of group spans."""
+    regexp = getattr(rx, "_regexp", None)
+    if regexp is None or _UNANCHORED is None:  # another google-re2 version: the public API
+        for m in rx.finditer(data):
+            yield [m.span(g) for g in range(rx.groups + 1)]
+        return
+    pos, end = 0, len(data)
+    while pos <= end:
+        spans = regexp.Match(_UNANCHORED, data, pos, end)
+        if spans[0][0] < 0:
+            return
+        yield spans
+        pos = spans[0][1] if spans[0][1] > pos else pos + 1
 
 
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
@@ -223,7 +304,9 @@ def _name_ok(name: str | bytes | None) -> bool:
     if isinstance(name, bytes):
         name = name.decode("ascii")
     words = name.split()
-    return bool(words) and not any(w.lower() in NAME_STOPWORDS for w in words)
+    while words and words[0].lower() in NAME_TITLES:
+        words = words[1:]
+    return bool(words) and not any(w.lower() in NAME_STOPWORDS or w.lower() in NAME_TITLES for w in words)
 
 
 @dataclass
@@ -234,30 +317,33 @@ class PatternSet:
 
     def __post_init__(self) -> None:
         self._compiled = [_compile(p.source) for p in self.patterns]
+        # one-pattern RE2 sets: a DFA-only "does it match at all", cheaper than a search for a span
+        self._probes = [_probe(p.source) for p in self.patterns]
         self._name_group = [_group_index(c, "name") for c in self._compiled]
         self.categories = frozenset(p.category for p in self.patterns if not p.exempt)
-        opts = re2.Options()
-        opts.max_mem = 256 << 20
         # prefilter: an Aho-Corasick automaton over the required atoms of every pattern
         self._always: list[int] = []
         self._exempt_by_cat: dict[str, list[int]] = {}
-        atoms: dict[str, list[int]] = {}
+        atoms: dict[str, list[tuple[int, int]]] = {}
+        self._need: dict[int, int] = {}  # pattern → number of atom sets it requires
         for i, p in enumerate(self.patterns):
             if p.exempt:
                 self._exempt_by_cat.setdefault(p.category, []).append(i)
-                continue
             req = required_atoms(p.source)
             if req is None:
                 self._always.append(i)
-            else:
-                for a in req:
-                    atoms.setdefault(a, []).append(i)
+                continue
+            self._need[i] = len(req)
+            for k, alts in enumerate(req):
+                for a in alts:
+                    atoms.setdefault(a, []).append((i, k))
         self._ac = ahocorasick.Automaton()
-        self._atom_patterns: list[tuple[int, ...]] = []
+        self._atom_patterns: list[tuple[tuple[int, int], ...]] = []
         for n, (a, idx) in enumerate(atoms.items()):
             self._ac.add_word(a, n)
             self._atom_patterns.append(tuple(idx))
         self._has_atoms = bool(atoms)
+        self._single = all(k == 1 for k in self._need.values())
         if atoms:
             self._ac.make_automaton()
 
@@ -281,23 +367,39 @@ class PatternSet:
         return {n for _, n in self._ac.iter(s)}
 
     def _candidates(self, atoms: Iterable[int], always: bool) -> list[int]:
-        found: set[int] = set(self._always) if always else set()
         ap = self._atom_patterns
-        for n in atoms:
-            found.update(ap[n])
-        return sorted(found)
+        need = self._need
+        if self._single:
+            found_set: set[int] = set()
+            for n in atoms:
+                found_set.update(i for i, _ in ap[n])
+            found = list(found_set)
+        else:
+            sat: set[tuple[int, int]] = set()
+            for n in atoms:
+                sat.update(ap[n])
+            have: dict[int, int] = {}
+            for i, _ in sat:
+                have[i] = have.get(i, 0) + 1
+            found = [i for i, k in have.items() if k == need[i]]
+        if always:
+            found += self._always
+        found.sort()
+        return found
 
     def _run(self, st: Stream, indices: Iterable[int], factor: float, hits: list, exempt: list) -> None:
         data = st.b
         for i in indices:
-            rx = self._compiled[i]
-            if not _quick_search(rx, data):
+            if not self._probes[i].Match(data):
                 continue
             p = self.patterns[i]
-            for m in rx.finditer(data):
-                if p.check == "name" and not _name_ok(m.group(self._name_group[i] or 0)):
-                    continue
-                a, b = st.to_view(m.start(), m.end())
+            ng = self._name_group[i] if p.check == "name" else None
+            for spans in _spans(self._compiled[i], data):
+                if ng is not None:
+                    gs, ge = spans[ng]
+                    if gs < 0 or not _name_ok(data[gs:ge]):
+                        continue
+                a, b = st.to_view(spans[0][0], spans[0][1])
                 if a == b:
                     continue
                 if p.exempt:
@@ -305,23 +407,27 @@ class PatternSet:
                 else:
                     hits.append((p.category, a, b, p.score * factor, None))
 
-    def match(self, an: Analysis) -> tuple[list, list]:
+    def atom_ids(self) -> dict[str, int]:
+        """The prefilter atoms and their ids, for an automaton shared with a word list."""
+        return dict(self._ac.items()) if self._has_atoms else {}
+
+    def match(self, an: Analysis, atoms: set | None = None, hit_categories: Iterable[str] = ()
+              ) -> tuple[list, list]:
+        """Hits and exemption spans in folded-text coordinates. `atoms`: the ids of the prefilter atoms
+        present in the plain stream, when a shared automaton already found them; `hit_categories`:
+        categories that other matchers found, whose exemption patterns must run too."""
         hits: list = []
         exempt: list = []
-        plain_atoms = self._atoms(an.lower)
-        self._run(an.plain, self._candidates(plain_atoms, True), 1.0, hits, exempt)
-        leet = an.leet
-        if leet is not None:
-            # the leet reading can only add matches through atoms the plain reading lacks
-            extra = self._atoms(leet.s) - plain_atoms
-            if extra:
-                self._run(leet, self._candidates(extra, False), 0.9, hits, exempt)
-        if hits and self._exempt_by_cat:
+        # patterns read the plain stream only; leetspeak and other evasions of the phrases that matter
+        # most are word-list terms (words/threat.txt and the like), which the lexicon matches evasively
+        cands = self._candidates(self._atoms(an.lower) if atoms is None else atoms, True)
+        patterns = self.patterns
+        self._run(an.plain, [i for i in cands if not patterns[i].exempt], 1.0, hits, exempt)
+        cats = {h[0] for h in hits}
+        cats.update(hit_categories)
+        if cats and self._exempt_by_cat:
             # exemption patterns run only for categories that have a hit
-            for cat in {h[0] for h in hits}:
-                idx = self._exempt_by_cat.get(cat)
-                if idx:
-                    self._run(an.plain, idx, 1.0, hits, exempt)
-                    if leet is not None:
-                        self._run(leet, idx, 1.0, hits, exempt)
+            todo = [i for i in cands if patterns[i].exempt and patterns[i].category in cats]
+            if todo:
+                self._run(an.plain, todo, 1.0, hits, exempt)
         return hits, exempt

@@ -52,7 +52,6 @@ _EMAIL = _re(
     r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.|\s?[\[({]\s?(?:dot|\.)\s?[\])}]\s?| dot ))"
     r"{1,6}[a-z]{2,24})\b"
 )
-_SPELLED_DOMAIN = _re(r"(?:^|\s)(?:at|\[at\]|\(at\)|\{at\})\s")  # an e-mail written out
 _DOT = _re(r"\s?[\[({]\s?(?:dot|\.)\s?[\])}]\s?| dot ")
 
 _PHONE = _re(
@@ -74,18 +73,45 @@ _DOB = _re(r"\b(?:date of birth|d\.? ?o\.? ?b\.?|birth ?date|birthday|bday|born(
 _STREET = (r"(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|"
            r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|trail|trl|square|sq|loop|row|run|pike|"
            r"crescent|cres|close|alley|plaza)")
+_ADDR = (r"(\d{1,6}[a-z]?(?:[ ,]+[a-z0-9.'\-]+){1,4}[ ]+" + _STREET + r"\b\.?"
+         r"(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[a-z0-9\-]{1,6})?)")
 _ADDRESS = _re(
-    r"\b(?:(?:he|she|they|you|i|we|who|family|mom|mother|dad|father|wife|husband|son|daughter|"
-    r"girlfriend|boyfriend|ex|neighbou?r|guy|woman|man|kid|kids|officer|cop|teacher)\s+(?:still\s+|now\s+)?"
-    r"(?:lives?|living|resides?|is staying|stays|moved)\s+(?:at|on|in|to)"
+    r"\b(?:(?:lives?|living|resides?|residing|is staying|stays)\s+(?:at|on|in)"
+    r"|(?:he|she|they|you|i|we|who|family|mom|mother|dad|father|wife|husband|son|daughter|girlfriend|"
+    r"boyfriend|ex|neighbou?r|guy|woman|man)\s+(?:just\s+|recently\s+|now\s+)?moved\s+(?:to|into|in\s+at)"
     r"|where\s+(?:you|he|she|they)\s+lives?\W{0,3}(?:at|on|in|\-|:)?"
     r"|(?:home|house|mailing|street|residential|personal)\s+address(?:\s+is|\s+was)?\W{0,3}"
     r"|(?:his|her|their|my|your)\s+address(?:\s+is|\s+was)?\W{0,3}"
-    r"|(?:his|her|their|my|your)\s+(?:house|home|apartment|apt|place|condo|residence|door)"
-    r"(?:\s+is|\s+was)?\s+(?:at|on))"
-    r"\s*(\d{1,6}[a-z]?(?:[ ,]+[a-z0-9.'\-]+){1,4}[ ]+" + _STREET + r"\b\.?"
-    r"(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[a-z0-9\-]{1,6})?)"
+    r"|(?:his|her|their|my|your)\s+(?:house|home|apartment|apt|place|condo|residence|door|front door|driveway)"
+    r"[^0-9]{0,80}?)"
+    r"\s*" + _ADDR
 )
+_ADDRESS_WORDS = (b"live", b"resid", b"address", b"house", b"home", b"apartment", b"apt", b"place", b"condo",
+                  b"moved", b"stay", b"door", b"driveway")
+_DOB_WORDS = (b"birth", b"dob", b"d o b", b"born", b"bday")
+_DIGITS = b"0123456789"
+_ENOUGH = 200  # candidates past this many hits are not checked (the evidence kept is capped lower)
+_PARSE_BUDGET = 500  # full libphonenumber checks per text; past it, a structural check (hostile input)
+
+
+def _nanp_plausible(digits: str) -> str | bool:
+    """A structural check of a North American number, for candidates past the parse budget."""
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    if len(digits) != 10:
+        return False
+    npa, nxx = digits[:3], digits[3:6]
+    if npa[0] in "01" or nxx[0] in "01" or npa[1:] == "11" or npa == "555" or npa[0] == "8" and npa[1] == npa[2]:
+        return False
+    return "plausible"
+# a number given by an office or a business, not a person
+_ORG_CONTEXT = _re(
+    r"\b(?:call|text|contact|reach|phone|dial|message) us\b|\bour (?:office|offices|number|phone|hotline|line|"
+    r"team|store|shop|staff|customer)\b|\b(?:business|office|opening) hours\b|\bhotline\b|\binc\b|\bllc\b|"
+    r"\bcustomer service\b|\bfree (?:quote|quotes|estimate|estimates|consultation)\b|\bdepartment\b|"
+    r"\bcity hall\b|\b311\b|\bdispatch\b|\bnon emergency\b|\bnon-emergency\b"
+)
+_EMAIL_CONTEXT = _re(r"\b(?:e-?mail|contact|reach|write|message|send|questions?)\b(?: (?:me|him|her|us|them))?(?: at| to)?\W*$")
 
 
 class PersonalInfoMatcher:
@@ -108,9 +134,14 @@ class PersonalInfoMatcher:
 
     def _emails(self, an: Analysis, hits: list) -> None:
         nb = an.nb
-        if b"@" not in nb and not _SPELLED_DOMAIN.search(nb):
-            return
+        if b"@" not in nb:
+            low = an.lower
+            if " at " not in low or not (" dot " in low or " com " in low or " net " in low
+                                         or " org " in low or " edu " in low):
+                return
         for m in _EMAIL.finditer(nb):
+            if len(hits) >= _ENOUGH:
+                return
             local = m.group(1).decode("ascii").lower()
             raw_domain = m.group(2).decode("ascii").lower()
             domain = _DOT.sub(".", raw_domain)
@@ -118,7 +149,9 @@ class PersonalInfoMatcher:
                 continue
             joint = nb[m.end(1):m.start(2)]
             if joint == b" at " and " dot " not in raw_domain:
-                continue  # "look at gmail.com" is not an address; "jane at gmail dot com" is
+                # "look at gmail.com" is not an address; "email bob.smith at gmail.com" is
+                if "." not in local and not _EMAIL_CONTEXT.search(nb[max(0, m.start() - 30):m.start()]):
+                    continue
             if local in ROLE_MAILBOXES or local.split("+")[0] in ROLE_MAILBOXES:
                 continue
             if domain.endswith(".gov") or domain.endswith(".mil"):
@@ -128,10 +161,31 @@ class PersonalInfoMatcher:
             spelled = b"@" not in m.group(0)
             hits.append(("personal_information", m.start(), m.end(), 0.85 if spelled else 0.95, "email"))
 
+    def _validate(self, cand: str) -> bool:
+        """A valid number of a person (not toll-free, premium or shared-cost), per libphonenumber."""
+        try:
+            num = phonenumbers.parse(cand, self.region)
+        except phonenumbers.NumberParseException:
+            return False
+        if not phonenumbers.is_valid_number(num):
+            return False
+        kind = phonenumbers.number_type(num)
+        if kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
+                    phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN):
+            return False
+        if self.allow and phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164).lstrip("+") in {
+                x.lstrip("+") for x in self.allow}:
+            return False
+        return True
+
     def _phones(self, an: Analysis, hits: list) -> None:
         nb = an.nb
         n = len(nb)
+        seen: dict[str, object] = {}  # candidate digits → verdict, within this text
+        budget = _PARSE_BUDGET
         for m in _PHONE.finditer(nb):
+            if len(hits) >= _ENOUGH:
+                return  # evidence is capped anyway; do not parse thousands of numbers
             a, b = m.start(1), m.end(1)
             # not part of a longer number, a date, a price or a code
             if a > 0 and (chr(nb[a - 1]).isalnum() or nb[a - 1] in b"$/#"):
@@ -142,26 +196,27 @@ class PersonalInfoMatcher:
             digits = "".join(ch for ch in cand if ch.isdigit())
             if digits in self.allow or cand.lower() in self.allow:
                 continue
+            if _ORG_CONTEXT.search(nb[max(0, a - 80):min(n, b + 40)]):
+                continue  # an office's or a business's number
             if len(digits) == 7:  # a local number: only where the text says it is one
                 ctx = nb[max(0, a - 40):a]
                 if not _PHONE_CONTEXT.search(ctx):
                     continue
                 hits.append(("personal_information", a, b, 0.8, "phone"))
                 continue
-            try:
-                num = phonenumbers.parse(cand, self.region)
-            except phonenumbers.NumberParseException:
+            key = digits if not cand.startswith("+") else "+" + digits
+            verdict = seen.get(key)
+            if verdict is None:
+                if budget > 0:
+                    budget -= 1
+                    verdict = self._validate(cand)
+                else:
+                    verdict = _nanp_plausible(digits)  # past the budget: structure only
+                seen[key] = verdict
+            if not verdict:
                 continue
-            if not phonenumbers.is_valid_number(num):
-                continue
-            kind = phonenumbers.number_type(num)
-            if kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
-                        phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN):
-                continue
-            if self.allow and phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164).lstrip("+") in {
-                    x.lstrip("+") for x in self.allow}:
-                continue
-            hits.append(("personal_information", a, b, 0.9, "phone"))
+            score = 0.9 if verdict is True else 0.6
+            hits.append(("personal_information", a, b, score, "phone"))
 
     def _ssns(self, an: Analysis, hits: list) -> None:
         nb = an.nb
@@ -196,13 +251,18 @@ class PersonalInfoMatcher:
     def match(self, an: Analysis) -> tuple[list, list]:
         hits: list = []
         nb = an.nb
-        has_digit = any(d in nb for d in b"0123456789")
         self._emails(an, hits)
-        if has_digit:
-            self._phones(an, hits)
-            self._ssns(an, hits)
-            self._dobs(an, hits)
-            self._addresses(an, hits)
+        digits = len(nb) - len(nb.translate(None, _DIGITS))
+        if digits:
+            low = nb.lower()
+            if digits >= 7:
+                self._phones(an, hits)
+                if digits >= 9:
+                    self._ssns(an, hits)
+            if digits >= 4 and any(w in low for w in _DOB_WORDS):
+                self._dobs(an, hits)
+            if any(w in low for w in _ADDRESS_WORDS):
+                self._addresses(an, hits)
         # a phone number inside an SSN-shaped or e-mail-shaped match, etc.: keep the first kind only
         hits.sort(key=lambda h: (h[1], -h[2]))
         out = []
