@@ -10,7 +10,7 @@ path it came from, so every malformed or missing field is reported as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
@@ -114,6 +114,21 @@ class Adapter(Protocol):
 
     def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
         ...
+
+
+@dataclass(frozen=True)
+class ModuleAdapter:
+    """A built-in adapter: a platform module's `adapt` function with its name and facts."""
+
+    name: str
+    facts: PlatformFacts
+    function: Callable[..., list[dict]]
+
+    def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
+        return self.function(payload, city_accounts=city_accounts)
+
+    def __repr__(self) -> str:
+        return f"<policykit platform adapter {self.name!r}>"
 
 
 # --------------------------------------------------------------------------------------------------

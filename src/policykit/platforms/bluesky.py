@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .base import (
+    ModuleAdapter,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -72,17 +73,6 @@ RECORD = "app.bsky.embed.record"
 RECORD_WITH_MEDIA = "app.bsky.embed.recordWithMedia"
 GIF_HOSTS = frozenset({"media.tenor.com", "tenor.com"})
 HIDING_LABELS = frozenset({"!hide", "!takedown", "!suspend"})
-
-
-class BlueskyAdapter:
-    name = NAME
-    facts = FACTS
-
-    def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-        return adapt(payload, city_accounts=city_accounts)
-
-    def __repr__(self) -> str:
-        return "<policykit platform adapter 'bluesky'>"
 
 
 def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
@@ -516,4 +506,4 @@ def _post(record: Node, ref: _Ref, *, op: str, city: CityAccounts) -> dict:
                          author=_author(ref, city), account=where, original=original, extra=extra)
 
 
-adapter = BlueskyAdapter()
+adapter = ModuleAdapter(NAME, FACTS, adapt)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import (
+    ModuleAdapter,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -57,17 +58,6 @@ CONTENT_VERBS = {"add": False, "edited": True, "edit": True, "update": True}  # 
 ACTION_VERBS = {"hide": "hide", "unhide": "unhide", "remove": "delete"}
 SKIPPED_VERBS = frozenset({"block", "unblock", "mute", "unmute"})
 _VERBS = ", ".join(sorted({*CONTENT_VERBS, *ACTION_VERBS, *SKIPPED_VERBS}))
-
-
-class FacebookAdapter:
-    name = NAME
-    facts = FACTS
-
-    def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-        return adapt(payload, city_accounts=city_accounts)
-
-    def __repr__(self) -> str:
-        return "<policykit platform adapter 'facebook'>"
 
 
 def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
@@ -237,4 +227,4 @@ def _attachments(value: Node, item: str) -> tuple[list[dict], list[dict], list[s
     return media, [{k: v for k, v in m.items() if v is not None} for m in native], links
 
 
-adapter = FacebookAdapter()
+adapter = ModuleAdapter(NAME, FACTS, adapt)

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .base import (
+    ModuleAdapter,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -59,17 +60,6 @@ FACTS = PlatformFacts(
 MEDIA_TYPES = {"image": "photo", "video": "video", "gifv": "graphic", "audio": "audio", "unknown": "document"}
 STATUS_EVENTS = {"update": False, "status.update": True, "status.created": False, "status.updated": True}
 NOTIFICATION_TYPES = {"mention": False, "status": False, "update": True}
-
-
-class MastodonAdapter:
-    name = NAME
-    facts = FACTS
-
-    def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-        return adapt(payload, city_accounts=city_accounts)
-
-    def __repr__(self) -> str:
-        return "<policykit platform adapter 'mastodon'>"
 
 
 def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
@@ -357,4 +347,4 @@ def _same_url(shown: str, href: str) -> bool:
     return bool(a) and (a == b or (shortened and b.startswith(a)))
 
 
-adapter = MastodonAdapter()
+adapter = ModuleAdapter(NAME, FACTS, adapt)

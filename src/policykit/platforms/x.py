@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import (
+    ModuleAdapter,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -61,17 +62,6 @@ MEDIA_TYPES = {"photo": "photo", "video": "video", "animated_gif": "graphic"}
 REFERENCE_TYPES = frozenset({"replied_to", "quoted", "retweeted"})
 _MEDIA_LINK = re.compile(r"/status(?:es)?/\d+/(?:photo|video)/\d+/?$")
 _FIELDS_HINT = "(request tweet.fields={field})"
-
-
-class XAdapter:
-    name = NAME
-    facts = FACTS
-
-    def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-        return adapt(payload, city_accounts=city_accounts)
-
-    def __repr__(self) -> str:
-        return "<policykit platform adapter 'x'>"
 
 
 def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
@@ -303,4 +293,4 @@ def _polls(tweet: Node, includes: _Includes) -> list[str]:
     return labels
 
 
-adapter = XAdapter()
+adapter = ModuleAdapter(NAME, FACTS, adapt)
