@@ -552,23 +552,11 @@ class Compiler:
                 elif action_types is not None:
                     action_types.update(target.actions)
         scope = _Scope(kinds)
-        condition: Fn | None = None
-        if d.when is not None:
-            condition = self.condition(d.when, scope)
-        if d.unless is not None:
-            unless = self.condition(d.unless, scope)
-            base = condition
-
-            def guarded(ctx: Any, base: Fn | None = base, unless: Fn = unless) -> Any:
-                first = True if base is None else base(ctx)
-                if first is False:
-                    return False
-                other = unless(ctx)
-                negated = None if other is None else not other
-                if negated is False:
-                    return False
-                return True if (first is True and negated is True) else None
-            condition = guarded
+        test: st.Expr | None = d.when
+        if d.unless is not None:  # `unless C` reads aloud better; it means `and not C`
+            negated = st.Not(d.unless, d.unless.span)
+            test = negated if test is None else st.BoolOp("and", test, negated, d.span)
+        condition = None if test is None else self.condition(test, scope)
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
         home = self._ancestors(rule.clause) if rule.clause else ()

@@ -154,14 +154,7 @@ def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -
 
 def compile_text(text: str, file: str = "<string>", params: Mapping[str, Any] | None = None) -> Policy:
     """Compile policy source held in memory (tests, editors); `extends` resolves by name or from the cwd."""
-    doc = parse(text, file)
-    layers = [_Layer(doc, file)]
-    texts = [text]
-    if doc.extends is not None:
-        parent = _locate(doc.extends.id, Path(file) if file != "<string>" else None, doc.extends.span)
-        parent_layers, parent_texts = _layers(parent)
-        layers = parent_layers + layers
-        texts = parent_texts + texts
+    layers, texts = _layers(Path(file), text)
     return compile_layers(layers, params, texts=texts)
 
 
