@@ -90,3 +90,40 @@ clause 2 "The exception."
         assert fired["narrow"].defeats[0].rule == "base" and fired["narrow"].defeats[0].clauses == ["1"]
     else:
         assert set(fired) == {"base"} and verdict.decision == base
+
+
+def _condition(depth: int) -> hs.SearchStrategy[str]:
+    """Conditions mixing category tests, a field that may be missing (unknown) and text tests."""
+    atoms = hs.one_of(
+        hs.lists(hs.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True).map(lambda c: "has " + ", ".join(c)),
+        hs.integers(0, 2).map(lambda n: f"author_history.removed_before >= {n}"),
+        hs.sampled_from(['text contains "raffle"', "text is present"]),
+    )
+    if depth == 0:
+        return atoms
+    smaller = _condition(depth - 1)
+    return hs.one_of(
+        atoms,
+        hs.tuples(smaller, hs.sampled_from(["and", "or"]), smaller).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        smaller.map(lambda c: f"not ({c})"),
+    )
+
+
+mixed_event = hs.fixed_dictionaries(
+    {"kind": hs.just("comment"), "labels": hs.lists(hs.sampled_from(CATEGORIES), max_size=3, unique=True)},
+    optional={"author_history": hs.fixed_dictionaries({"removed_before": hs.integers(0, 3)}),
+              "text": hs.sampled_from(["Win our raffle, tag 3 friends!", "What the hell is this", "Thanks!"])})
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(EFFECTS), _condition(2)), min_size=1, max_size=5),
+       hs.lists(mixed_event, min_size=1, max_size=4))
+def test_skipping_rules_by_category_never_changes_a_verdict(rules, events):
+    """Differential: evaluate (which skips rules whose categories the event cannot have) against
+    explain (which evaluates every applicable rule)."""
+    lines = ['policy diff "Differential"']
+    for number, (effect, condition) in enumerate(rules, 1):
+        lines += [f'clause {number} "Clause {number}."', f"  {effect} comment when {condition}"]
+    policy = policykit.compile_text("\n".join(lines) + "\n", "diff.pol")
+    for event in events:
+        assert policy.evaluate(event) == policy.explain(event).verdict

@@ -93,6 +93,7 @@ class CompiledRule:
     dated: bool = False  # has an effective or until date, so evaluation must check the event's time
     defeats: tuple[int, ...] = ()  # indices of rules this exception defeats
     defeated_by: tuple[int, ...] = ()  # indices of exceptions that may defeat this rule
+    needs: frozenset[str] | None = None  # the event must carry one of these categories, or the rule cannot fire
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Program:
     detectors: tuple[Detector, ...]
     detectors_for: dict[str, tuple[Detector, ...]]
     effective: date | None
+    _candidates: dict[tuple[str, str | None, frozenset[str], bool], tuple[int, ...]] = field(default_factory=dict)
 
     def applicable(self, kind: str, action: str | None) -> tuple[int, ...]:
         """Indices of the rules that target this event, in evaluation order."""
@@ -118,6 +120,31 @@ class Program:
         if found is None:
             found = tuple(sorted(self.any_action))
         return found
+
+    def candidates(self, kind: str, action: str | None, labels: frozenset[str], has_text: bool) -> tuple[int, ...]:
+        """The applicable rules that can fire given the event's labels and whether it has text to detect in.
+
+        A rule that needs a category (`remove comment when has threat and …`) cannot fire on an event
+        that neither carries that label nor has text a detector for it could search, so it is skipped
+        without a call. Most of a moderation stream shares a few label sets, so the answer is cached per
+        (kind, action type, label set, text or not); the cache is cleared when it grows large, which
+        bounds memory on streams with many distinct label sets.
+        """
+        key = (kind, action, labels, has_text)
+        found = self._candidates.get(key)
+        if found is None:
+            possible = labels | self.detectable if has_text else labels
+            found = tuple(i for i in self.applicable(kind, action)
+                          if self.rules[i].needs is None or not self.rules[i].needs.isdisjoint(possible))
+            if len(self._candidates) >= 4096:
+                self._candidates.clear()
+            self._candidates[key] = found
+        return found
+
+    @property
+    def detectable(self) -> frozenset[str]:
+        """Categories some detector of this policy can find in text."""
+        return frozenset(category for category, found in self.detectors_for.items() if found)
 
 
 # ---------------------------------------------------------------- helpers
@@ -557,6 +584,7 @@ class Compiler:
             negated = st.Not(d.unless, d.unless.span)
             test = negated if test is None else st.BoolOp("and", test, negated, d.span)
         condition = None if test is None else self.condition(test, scope)
+        needs = None if test is None else self._needs(test, frozenset())
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
         home = self._ancestors(rule.clause) if rule.clause else ()
@@ -575,7 +603,26 @@ class Compiler:
             citations=citations, clauses=clause_ids, home=home, reads=tuple(self.reads),
             obligations=tuple(self._obligation(o, citations, scope) for o in d.obligations),
             effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None,
-            dated=effective is not None or until is not None)
+            dated=effective is not None or until is not None, needs=needs)
+
+    def _needs(self, node: st.Expr, seen: frozenset[str]) -> frozenset[str] | None:
+        """Categories of which the event itself must carry one for `node` to be true or unknown.
+
+        `has` on the event is never unknown, and false `and` anything is false, so a conjunction needs what
+        either side needs and a disjunction needs what both sides need together. None: no such set.
+        """
+        if isinstance(node, st.Has):
+            return frozenset(name for name, _ in node.categories) if node.subject is None else None
+        if isinstance(node, st.BoolOp):
+            left, right = self._needs(node.left, seen), self._needs(node.right, seen)
+            if node.op == "or":
+                return None if left is None or right is None else left | right
+            known = [side for side in (left, right) if side is not None]
+            return min(known, key=len) if known else None
+        if isinstance(node, st.Path) and len(node.parts) == 1 and node.parts[0] in self.defines:
+            name = node.parts[0]
+            return None if name in seen else self._needs(self.defines[name].expr, seen | {name})
+        return None
 
     def _auto_id(self, rule: st.Rule, cites: list[Citation], counters: dict[str, int]) -> str:
         home = rule.clause or (cites[0].clause if cites else f"line{rule.span.line}")
@@ -901,18 +948,15 @@ class Policy:
 
     def evaluate(self, event: Any) -> Any:
         """Judge one event (a dict or a policykit event model); returns a `Verdict`."""
-        from .evaluator import evaluate
-        return evaluate(self, event)
+        return _evaluator.evaluate(self, event)
 
     def evaluate_many(self, events: Iterable[Any]) -> Any:
         """Judge events in order, lazily; a malformed event raises EventError naming its index."""
-        from .evaluator import evaluate_many
-        return evaluate_many(self, events)
+        return _evaluator.evaluate_many(self, events)
 
     def explain(self, event: Any) -> Any:
         """Evaluate and also report every rule considered, fired, unknown or defeated (for `--explain`)."""
-        from .evaluator import explain
-        return explain(self, event)
+        return _evaluator.explain(self, event)
 
     def __repr__(self) -> str:
         return f"<Policy {self.name} v{self.version} ({len(self.rules)} rules, {len(self.clauses)} clauses)>"
@@ -937,3 +981,7 @@ def compile_layers(layers: list[_Layer], params: Mapping[str, Any] | None = None
     if errors:
         raise PolicyError(sorted(errors, key=lambda d: (d.file, d.line, d.column)))
     return Policy(layers, compiler, program, texts)
+
+
+# The evaluator imports this module's classes; bound last so either module may be imported first.
+from . import evaluator as _evaluator  # noqa: E402

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Iterator
+from operator import attrgetter
+from typing import Any, Callable, Iterable, Iterator
 
 from . import plugins as _plugins
 from .compiler import CompiledRule, Policy, Program
@@ -20,10 +21,12 @@ from .models import parse_event
 from .verdict import (EFFECTS, Defeated, EvalError, Evidence, Finding, Obligation, Verdict)
 
 REVIEW = 1
+_NO_LABELS: frozenset[str] = frozenset()
 
-_TEXT_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "post": (("text",),), "comment": (("text",),),
-    "account": (("account", "name"), ("account", "bio")), "action": (),
+_TEXT_FIELDS: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
+    "post": (("text", attrgetter("text")),), "comment": (("text", attrgetter("text")),),
+    "account": (("account.name", attrgetter("account.name")), ("account.bio", attrgetter("account.bio"))),
+    "action": (),
 }
 
 
@@ -53,12 +56,13 @@ class _View:
     def _texts(event: Any) -> list[tuple[str, str]]:
         """The event's non-empty text fields, the only places detectors look."""
         found = []
-        for parts in _TEXT_FIELDS.get(event.kind, ()):
-            value: Any = event
-            for part in parts:
-                value = getattr(value, part, None)
+        for name, get in _TEXT_FIELDS.get(event.kind, ()):
+            try:
+                value = get(event)
+            except AttributeError:  # a target without the field: nothing to look at
+                continue
             if value:
-                found.append((".".join(parts), value))
+                found.append((name, value))
         return found
 
     def hits(self, detector: Detector) -> list[tuple[str, Hit]]:
@@ -170,11 +174,17 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
         ctx.errors.append(EvalError.build(
             source="policykit", message=f"policy {policy.name} was not yet in force on {at} "
                                         f"(effective {program.effective}); a person must decide"))
-        return _verdict(policy, ev, [], [], ctx.errors)
+        return _verdict(policy, ev, _Outcome(), ctx.errors)
     action = ev.action.type if ev.kind == "action" else None
     rules = program.rules
     fired: list[tuple[int, bool | None, list[Evidence]]] = []
-    for index in program.applicable(ev.kind, action):
+    if trace is None:
+        view = ctx.view
+        indices = program.candidates(ev.kind, action, frozenset(view.labels) if view.labels else _NO_LABELS,
+                                     bool(view.texts))
+    else:  # `--explain` reports every applicable rule, including those that could not fire
+        indices = program.applicable(ev.kind, action)
+    for index in indices:
         rule = rules[index]
         if rule.dated and not _in_force(rule, at):
             if trace is not None:
@@ -210,8 +220,7 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
     if trace is not None:
         for victim, by in ctx.defeated.items():
             trace.append(Trace(rules[victim].id, "defeated", f"by exception {rules[by].id}"))
-    findings, obligations = _findings(policy, ctx, fired)
-    return _verdict(policy, ev, findings, obligations, ctx.errors)
+    return _verdict(policy, ev, _findings(policy, ctx, fired), ctx.errors)
 
 
 def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
@@ -219,50 +228,68 @@ def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
     return gone or ["(a value the condition needs could not be determined)"]
 
 
-def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, list[Evidence]]]
-              ) -> tuple[list[Finding], list[Obligation]]:
+class _Outcome:
+    """The findings and obligations being gathered from the rules that fired, with the decision so far."""
+
+    __slots__ = ("findings", "obligations", "severity", "missing")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.obligations: dict[tuple[str, str | None], Obligation] = {}
+        self.severity = 0
+        self.missing: dict[str, None] = {}
+
+    def add(self, finding: Finding, severity: int) -> None:
+        self.findings.append(finding)
+        if severity > self.severity:
+            self.severity = severity
+
+
+def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, list[Evidence]]]) -> _Outcome:
     rules = policy.program.rules
+    defeated = ctx.defeated
     defeated_by: dict[int, list[int]] = {}
-    for victim, by in ctx.defeated.items():
+    for victim, by in defeated.items():
         defeated_by.setdefault(by, []).append(victim)
-    findings: list[Finding] = []
-    obligations: dict[tuple[str, str | None], Obligation] = {}
+    out = _Outcome()
     for index, result, evidence in fired:
-        if index in ctx.defeated:
+        if index in defeated:
             continue
         rule = rules[index]
         if result is None:
-            if rule.severity < REVIEW:
-                continue
-            missing = _missing(rule, ctx)
-            findings.append(Finding.build(
-                rule=rule.id, effect="review", citations=list(rule.citations), evidence=evidence, defeats=[],
-                missing=missing,
-                message=f"Cannot tell whether this rule applies: the event does not give {', '.join(missing)}. "
-                        f"A person must decide. (If it applies: {rule.message(ctx)})"))
+            if rule.severity >= REVIEW:
+                out.add(_unknown_finding(rule, ctx, evidence, out), REVIEW)
             continue
         defeats = [Defeated.build(rule=rules[v].id, clauses=list(rules[v].clauses))
                    for v in defeated_by.get(index, ())]
-        findings.append(Finding.build(
-            rule=rule.id, effect=rule.effect, message=rule.message(ctx), citations=list(rule.citations),
-            evidence=evidence, defeats=defeats, missing=[]))
+        out.add(Finding.build(rule=rule.id, effect=rule.effect, message=rule.message(ctx),
+                              citations=list(rule.citations), evidence=evidence, defeats=defeats, missing=[]),
+                rule.severity)
         for spec in rule.obligations:
             detail = spec.detail(ctx)
             key = (spec.action, detail)
-            if key not in obligations:
-                obligations[key] = Obligation.build(action=spec.action, detail=detail,
-                                                              citations=list(spec.citations))
-    return findings, list(obligations.values())
+            if key not in out.obligations:
+                out.obligations[key] = Obligation.build(action=spec.action, detail=detail,
+                                                        citations=list(spec.citations))
+    return out
 
 
-def _verdict(policy: Policy, ev: Any, findings: list[Finding], obligations: list[Obligation],
-             errors: list[EvalError]) -> Verdict:
-    severity = max((EFFECTS.index(f.effect) for f in findings), default=0)
-    if errors:
-        severity = max(severity, REVIEW)
-    missing = list(dict.fromkeys(m for f in findings for m in f.missing))
-    return Verdict.build(policy=policy.ref, decision=EFFECTS[severity], findings=findings,
-                                   obligations=obligations, errors=errors, missing=missing, event_id=ev.id)
+def _unknown_finding(rule: CompiledRule, ctx: _Ctx, evidence: list[Evidence], out: _Outcome) -> Finding:
+    """A rule that could not be decided: `review`, naming what the event does not give."""
+    missing = _missing(rule, ctx)
+    out.missing.update(dict.fromkeys(missing))
+    return Finding.build(
+        rule=rule.id, effect="review", citations=list(rule.citations), evidence=evidence, defeats=[],
+        missing=missing,
+        message=f"Cannot tell whether this rule applies: the event does not give {', '.join(missing)}. "
+                f"A person must decide. (If it applies: {rule.message(ctx)})")
+
+
+def _verdict(policy: Policy, ev: Any, out: _Outcome, errors: list[EvalError]) -> Verdict:
+    severity = max(out.severity, REVIEW) if errors else out.severity
+    return Verdict.build(policy=policy.ref, decision=EFFECTS[severity], findings=out.findings,
+                         obligations=list(out.obligations.values()), errors=errors, missing=list(out.missing),
+                         event_id=ev.id)
 
 
 def _observed(policy: Policy, event: Any, verdict: Verdict) -> Verdict:
