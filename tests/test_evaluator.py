@@ -132,6 +132,21 @@ def test_missing_field_gives_review_and_names_it(policy):
     assert "author.trained" in verdict.findings[0].message
 
 
+MISSING = '''policy gaps "Naming what is missing"
+clause 1 "Photos of identifiable private individuals need a release."
+  review post when any media where (identifiable_private_individuals and release is not "written")
+    because "{author.name} must hold a written release."
+'''
+
+
+def test_missing_names_the_list_item_field_and_not_fields_used_only_in_the_message():
+    policy = policykit.compile_text(MISSING, "gaps.pol")
+    verdict = policy.evaluate({"kind": "post", "media": [{"type": "photo", "release": "none"}]})
+    assert verdict.decision == "review"
+    assert verdict.missing == ["media[*].identifiable_private_individuals"]
+    assert policy.evaluate({"kind": "post", "media": [{"identifiable_private_individuals": False}]}).missing == []
+
+
 def test_otherwise_default_says_what_absence_means(policy):
     verdict = policy.evaluate({"kind": "account", "account": {"handle": "x"}})
     assert verdict.decision == "deny" and verdict.missing == []

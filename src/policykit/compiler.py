@@ -184,6 +184,7 @@ class _Scope:
     kinds: tuple[str, ...]
     element: FieldType | None = None
     outer: "_Scope | None" = None
+    items: tuple[str, Fn] | None = None  # the event list a quantifier walks: its path and its getter
 
 
 # ---------------------------------------------------------------- the compiler
@@ -313,7 +314,11 @@ class Compiler:
             typ, bad, allowed = resolve(node.parts, scope.element)
             if typ is None:
                 return self._bad_path(node, bad, allowed)
-            return _getter(node.parts, element=True), typ
+            getter = _getter(node.parts, element=True)
+            if scope.items is not None:
+                dotted, items = scope.items
+                self.reads.append((f"{dotted}[*].{node.dotted}", _on_every_item(items, getter)))
+            return getter, typ
         if len(node.parts) == 1 and head in self.defines:
             return self._define(node, scope)
         if len(node.parts) == 1 and head in self.params:
@@ -454,7 +459,11 @@ class Compiler:
         if typ.kind not in ("list", "any"):
             self.error("PK103", f"`{node.quantifier}` needs a list, and `{node.path.dotted}` is {typ.describe()}",
                        node.path.span)
-        body = self.condition(node.body, _Scope(scope.kinds, typ.item or ANY, scope))
+        head = node.path.parts[0]
+        from_event = scope.element is None and not (len(node.path.parts) == 1 and
+                                                    (head in self.defines or head in self.params))
+        items = (node.path.dotted, get) if from_event else None
+        body = self.condition(node.body, _Scope(scope.kinds, typ.item or ANY, scope, items))
         quantifier = node.quantifier
 
         def quantified(ctx: Any) -> Any:
@@ -584,6 +593,7 @@ class Compiler:
             negated = st.Not(d.unless, d.unless.span)
             test = negated if test is None else st.BoolOp("and", test, negated, d.span)
         condition = None if test is None else self.condition(test, scope)
+        reads = tuple(self.reads)  # what the condition reads; fields only the message shows are not "missing"
         needs = None if test is None else self._needs(test, frozenset())
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
@@ -600,7 +610,7 @@ class Compiler:
             id=rule_id, policy=layer.doc.name, effect=d.effect, severity=SEVERITY[d.effect],
             kinds=frozenset(kinds), actions=frozenset(action_types) if action_types is not None else None,
             condition=condition, message=self._template(d.because or _default_message(d.effect, rule_id), scope, d.span),
-            citations=citations, clauses=clause_ids, home=home, reads=tuple(self.reads),
+            citations=citations, clauses=clause_ids, home=home, reads=reads,
             obligations=tuple(self._obligation(o, citations, scope) for o in d.obligations),
             effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None,
             dated=effective is not None or until is not None, needs=needs)
@@ -789,6 +799,21 @@ def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+def _on_every_item(items: Fn, field: Fn) -> Fn:
+    """For naming what is missing: None when some item of the event's list lacks the field."""
+    def every_item_has(ctx: Any) -> Any:
+        saved = ctx.it
+        try:
+            for item in items(ctx) or ():
+                ctx.it = item
+                if field(ctx) is None:
+                    return None
+        finally:
+            ctx.it = saved
+        return True
+    return every_item_has
 
 
 def _getter(parts: tuple[str, ...], element: bool = False) -> Fn:
