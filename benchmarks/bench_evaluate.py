@@ -1,7 +1,8 @@
 """Compile time and per-decision time, for label-only and text events.
 
 Run: .venv/bin/python benchmarks/bench_evaluate.py
-Prints medians over many repetitions on one core; nothing here is asserted by the test suite.
+Prints the median (and the best) of many repetitions on one core; nothing here is asserted by the test
+suite. On a shared machine the median moves with the load; the best run shows what the code costs.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ clause 10 "Confidential"
 '''
 
 
-def median_us(fn, repeat: int = 20, number: int = 2000) -> float:
+def median_us(fn, repeat: int = 20, number: int = 2000) -> str:
+    """Median and best per-call time in microseconds over `repeat` runs of `number` calls."""
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         for _ in range(number):
             fn()
         samples.append((time.perf_counter() - start) / number * 1e6)
-    return statistics.median(samples)
+    return f"{statistics.median(samples):8.2f} µs median ({min(samples):.2f} best)"
 
 
 def main() -> None:
@@ -64,14 +66,14 @@ def main() -> None:
     clean_event = parse_event({"kind": "comment", "labels": ["off_topic"]})
     text = "Thanks for fixing the streetlight on Elm Street so quickly, great work by the crew this week!"
     text_event = parse_event({"kind": "comment", "text": text})
-    print(f"label-only decision (event model): {median_us(lambda: policy.evaluate(label_event)):8.2f} µs median")
-    print(f"label-only, no rule fires:         {median_us(lambda: policy.evaluate(clean_event)):8.2f} µs median")
-    print(f"label-only decision (dict input):  {median_us(lambda: policy.evaluate(label_dict)):8.2f} µs median"
+    print(f"label-only decision (event model): {median_us(lambda: policy.evaluate(label_event))}")
+    print(f"label-only, no rule fires:         {median_us(lambda: policy.evaluate(clean_event))}")
+    print(f"label-only decision (dict input):  {median_us(lambda: policy.evaluate(label_dict))}"
           "  (includes pydantic validation)")
-    print(f"text decision, all detectors:      {median_us(lambda: policy.evaluate(text_event), number=500):8.2f} µs median")
+    print(f"text decision, all detectors:      {median_us(lambda: policy.evaluate(text_event), number=500)}")
     clinton = policykit.load("clinton")
     print(f"clinton.pol, text comment:         "
-          f"{median_us(lambda: clinton.evaluate(text_event), number=500):8.2f} µs median")
+          f"{median_us(lambda: clinton.evaluate(text_event), number=500)}")
 
 
 if __name__ == "__main__":
