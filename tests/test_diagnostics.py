@@ -73,3 +73,10 @@ def test_no_input_raises_anything_but_policy_error(text: str) -> None:
         policykit.compile_text("policy p \"P\"\n" + text, "fuzz.pol")
     except PolicyError as exc:
         assert all(d.line >= 1 and d.column >= 1 and d.code.startswith("PK") for d in exc.diagnostics)
+
+
+def test_a_dangling_and_before_a_new_statement_is_reported_at_its_own_line() -> None:
+    with pytest.raises(PolicyError) as info:
+        policykit.compile_text('policy d "D"\nclause 1 "a"\n  remove comment when has threat and\n'
+                               'clause 2 "b"\n  not checkable because "x"\n', "d.pol")
+    assert info.value.diagnostics[0].line == 3

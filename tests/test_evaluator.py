@@ -318,3 +318,17 @@ def test_module_level_evaluate_compiles_once():
     assert policykit.load("clinton") is first
     assert policykit.evaluate(comment(labels=["profanity"]), policy="clinton").decision == "remove"
     assert set(policykit.policies()) >= {"syracuse", "nyc", "clinton", "cottonwood", "minnesota_model"}
+
+
+def test_a_condition_wraps_after_and_or_and_commas_when_the_next_line_is_indented_more():
+    wrapped = policykit.compile_text('policy w "W"\nclause 1 "Repeat violators shall be removed."\n'
+                                     '  remove comment when has profanity,\n      threat and\n'
+                                     '      author_history.removed_before >= 2\n    because "Repeat."\n', "w.pol")
+    one_line = policykit.compile_text('policy w "W"\nclause 1 "Repeat violators shall be removed."\n'
+                                      '  remove comment when has profanity, threat and '
+                                      'author_history.removed_before >= 2\n    because "Repeat."\n', "w.pol")
+    for history in (0, 3):
+        event = {"kind": "comment", "labels": ["threat"], "author_history": {"removed_before": history}}
+        assert wrapped.evaluate(event) == one_line.evaluate(event)
+    assert wrapped.evaluate({"kind": "comment", "labels": ["threat"],
+                             "author_history": {"removed_before": 3}}).decision == "remove"

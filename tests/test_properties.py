@@ -29,9 +29,10 @@ def render(spec, indent: int, blank: bool, comments: bool, wrap: bool) -> str:
         if comments:
             out.append(f"# clause {number}")
         out.append(f"clause {number} {quoted}")
-        condition = "has " + ", ".join(categories)
+        joiner = ",\n" + pad * 4 if wrap else ", "  # a line ending in `,` or `and` goes on
+        condition = "has " + joiner.join(categories)
         if repeat:
-            condition = f"({condition}) and author_history.removed_before >= 1"
+            condition = f"({condition}) and{chr(10) + pad * 4 if wrap else ' '}author_history.removed_before >= 1"
         out.append(f"{pad}rule r{number}:{'  # named' if comments else ''}")
         out.append(f"{pad * 2}{effect} comment when {condition}")
         out.append(f'{pad * 3}because "Rule {number} fired."')

@@ -3,8 +3,8 @@
 The layout rules are deliberately few, so that formatting can never change meaning: every block is
 indented two spaces per level, trailing whitespace goes, runs of blank lines become one, and the file
 ends with exactly one newline. Comments stay on their lines (a comment line takes the indentation of
-the code that follows it). Continuation lines inside strings, lists and parentheses move with their
-statement. Nothing inside a line is touched, so strings and regexes are never altered.
+the code that follows it). Continuation lines (inside strings, lists and parentheses, or after a line
+ending in `and`, `or`, `,`, `when` or `unless`) move with their statement. Nothing inside a line is touched, so strings and regexes are never altered.
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ def _width(line: str) -> int:
     return prefix.count(" ") + prefix.count("\t") * 8
 
 
-def _scan(line: str, in_string: bool, depth: int) -> tuple[bool, int]:
-    """Carry string and bracket state across one physical line (comments end the scan)."""
-    escaped = False
-    for char in line:
+_CONTINUES = ("and", "or", ",", "when", "unless")
+
+
+def _scan(line: str, in_string: bool, depth: int) -> tuple[bool, int, bool]:
+    """Carry string and bracket state across one physical line (comments end the scan); also say
+    whether the line ends in a word that continues the statement on the next line (`and`, `or`, `,`,
+    `when`, `unless`), as the parser reads it."""
+    escaped, code = False, line
+    for position, char in enumerate(line):
         if in_string:
             if escaped:
                 escaped = False
@@ -31,20 +36,26 @@ def _scan(line: str, in_string: bool, depth: int) -> tuple[bool, int]:
         elif char == '"':
             in_string = True
         elif char == "#":
+            code = line[:position]
             break
         elif char in "([":
             depth += 1
         elif char in ")]":
             depth = max(depth - 1, 0)
-    return in_string, depth
+    words = code.rsplit(None, 1)
+    continues = not in_string and bool(words) and (words[-1] in _CONTINUES or words[-1].endswith(","))
+    return in_string, depth, continues
 
 
 def _kinds(lines: list[str]) -> list[str]:
-    """Classify each line: start (of a statement), cont (continuation), comment, blank."""
-    kinds, in_string, depth = [], False, 0
+    """Classify each line: start (of a statement), cont (continuation), comment, blank. As in the
+    parser, a line after one ending in `and`, `or`, `,`, `when` or `unless` continues it only when it is
+    indented more than the statement's first line."""
+    kinds, in_string, depth, continues, statement = [], False, 0, False, 0
     for line in lines:
         stripped = line.strip()
-        if in_string or depth:
+        if in_string or depth or (continues and stripped and not stripped.startswith("#")
+                                  and _width(line) > statement):
             kinds.append("cont")
         elif not stripped:
             kinds.append("blank")
@@ -52,8 +63,9 @@ def _kinds(lines: list[str]) -> list[str]:
             kinds.append("comment")
         else:
             kinds.append("start")
+            statement = _width(line)
         if kinds[-1] in ("start", "cont"):
-            in_string, depth = _scan(line, in_string, depth)
+            in_string, depth, continues = _scan(line, in_string, depth)
     return kinds
 
 

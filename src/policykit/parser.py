@@ -31,6 +31,26 @@ class _PolIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
+    CONTINUES = frozenset({"AND", "OR", "COMMA", "WHEN", "UNLESS"})
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return super().process(self._join_continued(stream))
+
+    def _join_continued(self, stream: Iterator[Token]) -> Iterator[Token]:
+        """A line that ends in `and`, `or`, `,`, `when` or `unless` goes on on the next line when that
+        line is indented more, so a long condition wraps the way a sentence does, without parentheses.
+        (A next line that is not indented more is a new statement: the dangling word is then an error
+        at its own line.)"""
+        previous = None
+        for token in stream:
+            if token.type == self.NL_type and previous in self.CONTINUES and self._deeper(token):
+                continue
+            previous = token.type
+            yield token
+
+    def _deeper(self, newline: Token) -> bool:
+        indent_str = newline.rsplit("\n", 1)[1]
+        return indent_str.count(" ") + indent_str.count("\t") * self.tab_len > self.indent_level[-1]
 
     def handle_NL(self, token: Token) -> Iterator[Token]:
         """As lark's, but a bad dedent is reported at the line where it happens."""
