@@ -7,8 +7,9 @@
 1. `policykit moderate --policy clinton` on a generated JSON Lines stream of comments (a realistic mix:
    mostly fine, some profane, some spam, repeat authors), into a fresh SQLite archive with durable
    commits (WAL, synchronous=FULL) in batches, pinned to one core when `taskset` exists. Prints
-   comments/s as `moderate` measures it (from the first line read to the last verdict written).
-   Bar: at least 5,000 comments per second.
+   comments/s as `moderate` measures it (from the first line read to the last verdict written), for
+   each of `--runs` runs (with the load average, since the machine may be shared) and their median.
+   Bar: a median of at least 5,000 comments per second.
 2. Builds an archive of N records (default 1,000,000) and times `policykit records verify` on it, as a
    user runs it (process start and SQLite's quick_check included). Bar: under 60 seconds.
 
@@ -64,28 +65,48 @@ def one_core() -> list[str]:
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
-def bench_moderate(tmp: Path, n: int, batch: int) -> float:
-    stream = tmp / "comments.jsonl"
-    make_stream(stream, n)
-    db = tmp / "moderate.db"
+def moderate_once(stream: Path, db: Path, n: int, batch: int) -> tuple[float, float, float, dict[str, int]]:
+    """One `policykit moderate` run into a fresh archive: (comments/s, wall s, child CPU s, decisions)."""
+    for stale in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        stale.unlink(missing_ok=True)
     cmd = [*one_core(), sys.executable, "-m", "policykit.cli_records", "moderate", "--policy", "clinton",
            "--archive", str(db), "--batch", str(batch), "--stats", str(stream)]
+    cpu0 = os.times()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
     wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    cpu = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     if proc.returncode != 0:
         sys.exit(f"moderate failed ({proc.returncode}): {proc.stderr.strip()}")
-    lines = proc.stdout.count("\n")
     m = re.search(r"in ([\d.]+)s: ([\d,]+) events/s", proc.stderr)
     rate = float(m.group(2).replace(",", "")) if m else n / wall
     decisions: dict[str, int] = {}
     for line in proc.stdout.splitlines():
         d = json.loads(line)["decision"]
         decisions[d] = decisions.get(d, 0) + 1
-    print(f"moderate: {n:,} comments -> {lines:,} verdicts {decisions}; {rate:,.0f} comments/s "
-          f"(durable commits, batches of <= {batch}; {'one core' if one_core() else 'unpinned'}; "
-          f"{wall:.1f}s wall incl. start-up) -- bar 5,000/s: {'PASS' if rate >= 5000 else 'FAIL'}")
-    return rate
+    return rate, wall, cpu, decisions
+
+
+def bench_moderate(tmp: Path, n: int, batch: int, runs: int = 3) -> float:
+    """`runs` runs (the machine may be shared: each is printed, with the load average before it); the
+    median is what the bar is judged on."""
+    stream = tmp / "comments.jsonl"
+    make_stream(stream, n)
+    rates = []
+    for i in range(runs):
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        rate, wall, cpu, decisions = moderate_once(stream, tmp / "moderate.db", n, batch)
+        rates.append(rate)
+        print(f"  run {i + 1}: {rate:,.0f} comments/s ({wall:.1f}s wall, {cpu:.1f}s CPU incl. start-up; "
+              f"load average before {load:.2f})", flush=True)
+    rates.sort()
+    median = rates[len(rates) // 2]
+    print(f"moderate: {n:,} comments -> {sum(decisions.values()):,} verdicts {decisions}; median {median:,.0f} "
+          f"comments/s, best {rates[-1]:,.0f}, worst {rates[0]:,.0f} of {runs} (durable commits, batches of "
+          f"<= {batch}; {'one core' if one_core() else 'unpinned'}) -- bar 5,000/s: "
+          f"{'PASS' if median >= 5000 else 'FAIL'}")
+    return median
 
 
 def build_archive(db: Path, n: int) -> None:
@@ -131,6 +152,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--comments", type=int, default=50000)
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--runs", type=int, default=3, help="moderate runs; the median is judged (default 3)")
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--skip-moderate", action="store_true")
@@ -139,7 +161,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="policykit-bench-"))
     try:
         if not args.skip_moderate:
-            ok &= bench_moderate(tmp, args.comments, args.batch) >= 5000
+            ok &= bench_moderate(tmp, args.comments, args.batch, args.runs) >= 5000
         if not args.skip_verify:
             ok &= bench_verify(tmp, args.records) < 60
     finally:

@@ -12,6 +12,7 @@ import argparse
 import gc
 import json
 import os
+import select
 import sys
 import time
 from contextlib import contextmanager
@@ -257,36 +258,48 @@ def _read_lines(fd: int, max_bytes: int = 1 << 20) -> Iterator[list[bytes]]:
         yield data[:cut].split(b"\n")
 
 
-@_guarded
-def cmd_moderate(args: argparse.Namespace) -> int:
-    from .moderator import Moderator, Outcome
+def _input_waiting(fd: int) -> bool:
+    """Whether reading `fd` now would not block (always so for a file)."""
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
-    if args.batch < 1:
-        raise _Usage("--batch must be at least 1")
-    if args.input == "-":
-        fd, close_fd = sys.stdin.fileno(), False
-    else:
-        try:
-            fd, close_fd = os.open(args.input, os.O_RDONLY), True
-        except OSError as exc:
-            raise _Usage(f"cannot read {args.input}: {exc.strerror}") from None
-    policy = _load_policy(args)
-    if not args.archive:
-        raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
-    moderator = Moderator(policy, args.archive, fill_history=not args.no_history)
+
+def _moderate_stream(moderator: Any, fd: int, out: TextIO, batch: int) -> tuple[dict[str, int], float]:
+    """Judge, record and answer every line of `fd`; a batch's verdicts are written once it is committed."""
+    from .moderator import Outcome
+
     # A long-running stream allocates many short-lived dicts and no cycles of note: move what is loaded
     # (the compiled policy, detectors) out of the collector's way and collect less often.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    out = sys.stdout
     counts = {"events": 0, "duplicates": 0, "errors": 0, "lines": 0}
     t0 = time.perf_counter()
     try:
         from orjson import loads
     except ImportError:  # pragma: no cover - orjson is a dependency
         loads = json.loads
-    try:
+
+    def answer(part: list[Any], outcomes: list[Any]) -> None:
+        results = iter(outcomes)
+        buf = []
+        for item in part:
+            o = item if isinstance(item, Outcome) else next(results)
+            if o.error is not None:
+                counts["errors"] += 1
+            else:
+                counts["events"] += 1
+                counts["duplicates"] += o.duplicate
+            buf.append(o.to_json_line())
+        buf.append("")
+        out.write("\n".join(buf))
+        out.flush()   # the batch is committed: acknowledge it
+
+    # Batch N+1 is judged while batch N's commit syncs; a batch is answered once it is committed, and
+    # at once when no more input is waiting (an interactive stream is answered line by line).
+    with moderator.pipeline() as pipe:
         for lines in _read_lines(fd):
             pending: list[Any] = []   # per line: an event (dict) or an Outcome (a bad line)
             for raw in lines:
@@ -298,24 +311,38 @@ def cmd_moderate(args: argparse.Namespace) -> int:
                     pending.append(loads(raw))
                 except ValueError as exc:
                     pending.append(Outcome(error=f"line {counts['lines']}: not JSON ({exc})"))
-            for i in range(0, len(pending), args.batch):
-                part = pending[i:i + args.batch]
-                events = [e for e in part if not isinstance(e, Outcome)]
-                results = iter(moderator.handle_many(events))
-                buf = []
-                for item in part:
-                    o = item if isinstance(item, Outcome) else next(results)
-                    if o.error is not None:
-                        counts["errors"] += 1
-                    else:
-                        counts["events"] += 1
-                        counts["duplicates"] += o.duplicate
-                    buf.append(o.to_json_line())
-                buf.append("")
-                out.write("\n".join(buf))
-                out.flush()   # the batch is committed: acknowledge it
+            for i in range(0, len(pending), batch):
+                part = pending[i:i + batch]
+                for done, outcomes in pipe.submit([e for e in part if not isinstance(e, Outcome)], part):
+                    answer(done, outcomes)
+            if not _input_waiting(fd):
+                for done, outcomes in pipe.drain():
+                    answer(done, outcomes)
+        for done, outcomes in pipe.drain():
+            answer(done, outcomes)
+    return counts, t0
+
+
+@_guarded
+def cmd_moderate(args: argparse.Namespace) -> int:
+    from .moderator import Moderator
+
+    if args.batch < 1:
+        raise _Usage("--batch must be at least 1")
+    if args.input == "-":
+        fd, close_fd = sys.stdin.fileno(), False
+    else:
+        try:
+            fd, close_fd = os.open(args.input, os.O_RDONLY), True
+        except OSError as exc:
+            raise _Usage(f"cannot read {args.input}: {exc.strerror}") from None
+    try:
+        policy = _load_policy(args)
+        if not args.archive:
+            raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
+        with Moderator(policy, args.archive, fill_history=not args.no_history) as moderator:
+            counts, t0 = _moderate_stream(moderator, fd, sys.stdout, args.batch)
     finally:
-        moderator.close()
         if close_fd:
             os.close(fd)
     if args.stats:
@@ -334,12 +361,9 @@ def cmd_moderate(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_verify(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         quick = archive.integrity_check() if hasattr(archive, "integrity_check") else "ok"
         result = archive.verify(expect_head=args.expect_head)
-    finally:
-        archive.close()
     if quick != "ok" and result.ok:
         result.ok, result.problem = False, f"SQLite reports the file damaged: {quick}"
     if args.format == "json":
@@ -364,12 +388,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         flt.bounds()
     except ValueError as exc:
         raise _Usage(str(exc)) from None
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         with _output(args.output) as fh:
             n = (write_csv if fmt == "csv" else write_jsonl)(export_rows(archive, flt), fh)
-    finally:
-        archive.close()
     if args.output and args.output != "-":
         print(f"exported {n} record(s) to {args.output}", file=sys.stderr)
     return EXIT_OK
@@ -383,19 +404,18 @@ def cmd_retain(args: argparse.Namespace) -> int:
 
     if bool(args.keep) == bool(args.policy):
         raise _Usage("give either --keep RULE or --policy NAME (whose retention applies)")
+    policy: Any = None
+    rule: Any = None
     if args.keep:
         try:
             rule = RetentionRule.parse(args.keep)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
-        source = None
     else:
         policy = _load_policy(args)
-        retention = getattr(policy, "retention", None)
-        if retention is None:
-            raise _Usage(f"policy {args.policy} declares no retention (add e.g. `retain 7 years` to it, or give --keep)")
-        rule = RetentionRule.parse(retention, source=getattr(policy, "name", args.policy))
-        source = getattr(policy, "name", args.policy)
+        if getattr(policy, "retention", None) is None:
+            raise _Usage(f"policy {args.policy} declares no retention (add e.g. `retain 7 years cite CLAUSE` to its "
+                         f"header, or give --keep)")
     now = None
     if args.now:
         try:
@@ -404,11 +424,8 @@ def cmd_retain(args: argparse.Namespace) -> int:
             raise _Usage(f"--now {args.now!r} is not an ISO 8601 time") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
-    archive = _open(args)
-    try:
-        report = archive.apply_retention(rule, now=now, policy=source, dry_run=args.dry_run)
-    finally:
-        archive.close()
+    with _open(args) as archive:
+        report = archive.apply_retention(rule, now=now, policy=policy, dry_run=args.dry_run)
     verb = "would erase" if args.dry_run else "erased"
     print(f"retention {report.rule} (cutoff {report.cutoff or 'none'}): {report.expired} item(s) expired, "
           f"{report.held} kept under hold, {report.exempt} exempt; {verb} the content of {report.purged_items} item(s) "
@@ -422,33 +439,24 @@ def cmd_hold(args: argparse.Namespace) -> int:
         raise _Usage("say what to hold: --item KEY, --author ID, --account ID or --all")
     if args.all and (args.item or args.author or args.account):
         raise _Usage("--all holds everything; do not combine it with --item/--author/--account")
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         hold = archive.place_hold(args.reason, subject=args.item, author=args.author, account=args.account)
-    finally:
-        archive.close()
     print(f"hold {hold.id} placed: {hold.reason}")
     return EXIT_OK
 
 
 @_guarded
 def cmd_release(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         rec = archive.release_hold(args.hold, args.reason)
-    finally:
-        archive.close()
     print(f"hold {args.hold} released (record {rec.seq})")
     return EXIT_OK
 
 
 @_guarded
 def cmd_holds(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         holds = archive.holds(include_released=args.all)
-    finally:
-        archive.close()
     for h in holds:
         print(json.dumps({**h.to_json(), **h.extra}))
     return EXIT_OK
@@ -459,37 +467,27 @@ def cmd_appeal(args: argparse.Namespace) -> int:
     from .moderator import Moderator
 
     policy = _load_policy(args)
-    archive = _open(args)
-    moderator = Moderator(policy, archive)
-    try:
-        verdict = moderator.appeal(args.item, args.text, by=args.by)
-    finally:
-        archive.close()
+    with _open(args) as archive:
+        verdict = Moderator(policy, archive).appeal(args.item, args.text, by=args.by)
     print(json.dumps(verdict.model_dump(mode="json") if hasattr(verdict, "model_dump") else verdict))
     return EXIT_OK
 
 
 @_guarded
 def cmd_read(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         rec = archive.mark_read(args.item, by=args.by)
-    finally:
-        archive.close()
     print(f"{args.item} marked read (record {rec.seq})")
     return EXIT_OK
 
 
 @_guarded
 def cmd_show(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         keys = archive.find_items(args.item)
         if not keys:
             raise _Usage(f"no item {args.item!r} in the archive")
         recs = archive.select_in("subject", keys) + archive.select_in("target", keys)
-    finally:
-        archive.close()
     for rec in sorted(recs, key=lambda r: r.seq):
         print(json.dumps(rec.to_json(), ensure_ascii=False))
     return EXIT_OK
@@ -497,11 +495,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_stats(args: argparse.Namespace) -> int:
-    archive = _open(args)
-    try:
+    with _open(args) as archive:
         print(json.dumps(archive.stats()))
-    finally:
-        archive.close()
     return EXIT_OK
 
 

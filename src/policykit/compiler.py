@@ -11,6 +11,7 @@ Every problem becomes a `Diagnostic`; all of them are collected and raised toget
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .errors import Diagnostic, PolicyError, Span
 from .plugins import detectors as plugin_detectors
 from .plugins import functions as plugin_functions
 from .schema import ANY, BOOL, DATE, NUMBER, TEXT, FieldType, expand, resolve, root_type
+from .records.retention import RetentionError, RetentionRule
 from .verdict import SEVERITY, Citation, PolicyRef
 
 # The contract's label vocabulary; detectors and plugins may add categories.
@@ -289,6 +291,43 @@ class Compiler:
             self.error("PK108", f"parameter `{name}` is a {param.type}, not {value!r}", span)
             return
         self.params[name] = (param, tuple(value) if isinstance(value, list) else value)
+
+    # ------------------------------------------------------------ header: retention
+    def compile_retention(self) -> RetentionRule | None:
+        """The policy's `retain …` line (a child's own line overrides its parent's), checked: the rule
+        must be one the archive can apply, cite the clause(s) it comes from, and name yes/no fields."""
+        chosen: tuple[st.Retention, _Layer] | None = None
+        for layer in self.layers:
+            lines = layer.doc.retain
+            for extra in lines[1:]:
+                self.error("PK113", f"a second `retain` line (the first is at {lines[0].span})", extra.span,
+                           "a policy has one retention rule; a policy that extends another overrides its parent's")
+            if lines:
+                chosen = (lines[0], layer)
+        if chosen is None:
+            return None
+        node, layer = chosen
+        try:
+            rule = RetentionRule.parse(node.text, source=layer.doc.name)
+        except RetentionError as exc:
+            span = {"amount": node.amount, "unit": node.unit, "after": node.after}.get(exc.part) or node.span
+            self.error("PK113", str(exc), span, exc.help)
+            return None
+        for path in node.unless:
+            parts = expand(path.parts)
+            types = [resolve(parts, root_type(kind)) for kind in EVENT_KINDS]
+            found = [t for t, _, _ in types if t is not None]
+            if not found:
+                _, bad, allowed = max(types, key=lambda t: len(t[2]))
+                self._bad_path(path, bad, allowed)
+            elif not any(t.kind in ("bool", "any") for t in found):
+                self.error("PK103", f"`{path.dotted}` is {found[0].describe()}, not a yes/no field", path.span,
+                           "`unless` keeps an item whose event has this field true, e.g. `context.emergency`")
+        cites = self._cites(node.cites)
+        if not node.cites:
+            self.error("PK204", "`retain` cites no clause", node.span,
+                       "add `cite CLAUSE`: the clause of the document that states how long records are kept")
+        return dataclasses.replace(rule, cites=tuple(f"{c.policy} {c.clause}" for c in cites))
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: st.Expr, scope: _Scope) -> tuple[Fn, FieldType]:
@@ -966,6 +1005,8 @@ class Policy:
         self.used_names: frozenset[str] = frozenset(compiler.used_names)
         self.digest: str = _digest(texts, program.params)
         self.ref = PolicyRef.build(name=self.name, title=self.title, version=self.version)
+        # `retain …` in the header (or inherited from the policy it extends); None: the policy says nothing
+        self.retention: RetentionRule | None = None
 
     @property
     def rules(self) -> list[CompiledRule]:
@@ -1001,11 +1042,14 @@ def compile_layers(layers: list[_Layer], params: Mapping[str, Any] | None = None
         functions = plugin_functions()
     compiler = Compiler(layers, params or {}, detectors, categories, functions)
     rules, _ = compiler.compile()
+    retention = compiler.compile_retention()
     program = build_program(compiler, rules)
     errors = [d for d in compiler.diagnostics if d.severity == "error"]
     if errors:
         raise PolicyError(sorted(errors, key=lambda d: (d.file, d.line, d.column)))
-    return Policy(layers, compiler, program, texts)
+    policy = Policy(layers, compiler, program, texts)
+    policy.retention = retention
+    return policy
 
 
 # The evaluator imports this module's classes; bound last so either module may be imported first.

@@ -158,7 +158,16 @@ class Moderator:
     def handle_many(self, events: Iterable[Any], *, raise_errors: bool = False) -> list[Outcome]:
         """Handle a batch in one transaction; outcomes in input order. A malformed event gets an
         Outcome with `error` (or raises with `raise_errors`); the others are recorded."""
-        outcomes: list[Outcome] = []
+        batch = self._prepare(events)
+        with self.archive.writing("record a batch of events") as w:
+            return self._run(w, batch, raise_errors)
+
+    def pipeline(self) -> "Pipeline":
+        """Batches judged while the previous batch's commit is syncing to disk (see `Pipeline`)."""
+        return Pipeline(self)
+
+    def _prepare(self, events: Iterable[Any]) -> tuple[list[Any], list[tuple | None], list[str]]:
+        """Events as plain dicts, with their canonical JSON, digest, key and author worked out."""
         events = [e.model_dump(mode="json", exclude_none=True) if hasattr(e, "model_dump") else e for e in events]
         pres: list[tuple | None] = []
         authors: list[str] = []
@@ -171,17 +180,22 @@ class Moderator:
                     authors.append(a)
             else:
                 pres.append(None)
-        with self.archive.writing("record a batch of events") as w:
-            w.prefetch([p[4] for p in pres if p is not None], authors, self.name)
-            for event, pre in zip(events, pres):
-                try:
-                    outcomes.append(self._handle(w, event, pre))
-                except ArchiveError:
+        return events, pres, authors
+
+    def _run(self, w: Writer, batch: tuple[list[Any], list[tuple | None], list[str]],
+             raise_errors: bool = False) -> list[Outcome]:
+        events, pres, authors = batch
+        outcomes: list[Outcome] = []
+        w.prefetch([p[4] for p in pres if p is not None], authors, self.name)
+        for event, pre in zip(events, pres):
+            try:
+                outcomes.append(self._handle(w, event, pre))
+            except ArchiveError:
+                raise
+            except Exception as exc:
+                if raise_errors or not _event_error(exc):
                     raise
-                except Exception as exc:
-                    if raise_errors or not _event_error(exc):
-                        raise
-                    outcomes.append(Outcome(error=str(exc), error_path=getattr(exc, "path", None)))
+                outcomes.append(Outcome(error=str(exc), error_path=getattr(exc, "path", None)))
         return outcomes
 
     def appeal(self, event_id: str, text: str, *, by: str | None = None) -> Any:
@@ -315,13 +329,7 @@ class Moderator:
 
     @staticmethod
     def _hash_of(w: Writer, seq: int) -> str | None:
-        for row in reversed(w.rows):
-            if row[0] == seq:
-                return row[-1]
-            if row[0] < seq:
-                break
-        got = w.archive._one(f"SELECT hash FROM {w.archive.T}records WHERE seq = ?", (seq,))
-        return got[0] if got else None
+        return w.hash_of(seq)
 
     def _rebuild(self, verdict: dict | None) -> Any:
         if verdict is None or self._verdict_cls is None:
@@ -346,4 +354,86 @@ class Moderator:
             w.append("retention", {"policy": self.name, **rule.to_json()})
 
 
-__all__ = ["Moderator", "Outcome", "policy_ref"]
+class Pipeline:
+    """`handle_many` for a stream: batch N+1 is judged while batch N's commit syncs to disk.
+
+        pipe = moderator.pipeline()
+        for done_tag, outcomes in pipe.submit(events, tag): ...   # earlier batches, now durable
+        for done_tag, outcomes in pipe.drain(): ...               # when no more input is at hand
+        pipe.close()
+
+    A batch's outcomes are handed back only once its transaction is committed, so whoever answers
+    them answers nothing that is not on disk. Batch N+1 is judged against what the archive holds plus
+    what batch N recorded; under the write lock the chain head must still be the one batch N left,
+    else another writer got in between and batch N+1 is judged again, the ordinary way (`handle_many`).
+    Backends without a second reader (PostgreSQL, `:memory:`) simply run batch by batch. While a
+    pipeline is open it owns its moderator's archive connection: do not call `handle` meanwhile."""
+
+    def __init__(self, moderator: Moderator) -> None:
+        self.mod = moderator
+        self.archive = moderator.archive
+        self.reader = self.archive.reader()
+        self._inflight: tuple[Any, Any, list[Outcome], Writer] | None = None  # (thread result, tag, outcomes, writer)
+        self._pool = None
+        if self.reader is not None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="policykit-commit")
+        self.redone = 0  # batches judged again because another writer got in between
+
+    def submit(self, events: Iterable[Any], tag: Any = None) -> list[tuple[Any, list[Outcome]]]:
+        """Judge and record a batch; returns the batches now durably committed, with their tags."""
+        if self.reader is None:
+            return [(tag, self.mod.handle_many(events))]
+        done: list[tuple[Any, list[Outcome]]] = []
+        try:
+            batch = self.mod._prepare(events)
+            with self.reader._guard("read the archive"):
+                prev = self._inflight[3] if self._inflight is not None else None
+                w = self.archive.prepare(self.reader, prev)
+                outcomes = self.mod._run(w, batch)
+        except BaseException:
+            self._settle()
+            raise
+        done.extend(self.drain())
+        if not self.archive.begin_prepared(w):
+            self.redone += 1
+            done.append((tag, self.mod.handle_many(batch[0])))
+            return done
+        self._inflight = (self._pool.submit(self.archive.commit_prepared), tag, outcomes, w)
+        return done
+
+    def drain(self) -> list[tuple[Any, list[Outcome]]]:
+        """Wait for the batch in flight; returns it once it is durable (raises if its commit failed)."""
+        if self._inflight is None:
+            return []
+        future, tag, outcomes, _ = self._inflight
+        self._inflight = None
+        future.result()
+        return [(tag, outcomes)]
+
+    def _settle(self) -> None:
+        """Let a commit in flight finish (its records are kept; its outcomes were never handed out)."""
+        if self._inflight is not None:
+            future = self._inflight[0]
+            self._inflight = None
+            try:
+                future.result()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        self._settle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self.reader is not None:
+            self.reader.close()
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["Moderator", "Outcome", "Pipeline", "policy_ref"]

@@ -362,6 +362,37 @@ class _Builder(Transformer):
     def header_set(self, meta, children):
         return ("set", str(children[0]), children[1], self._span(meta))
 
+    # `retain …`: the words are kept as written (RetentionRule.parse reads them in the compiler), with
+    # the spans of the amount, unit and anchor so that a diagnostic can point at the wrong word.
+    def retain_after(self, children):
+        return children
+
+    def retain_unless(self, children):
+        return tuple(children)
+
+    def retain_word(self, children):
+        word, unless = children
+        return {"words": [str(word)], "unless": unless or ()}
+
+    def retain_until(self, children):
+        only, what, unless = children
+        return {"words": (["only"] if only else []) + ["until", str(what)], "unless": unless or ()}
+
+    def retain_period(self, children):
+        amount, unit, after, unless = children
+        words = [str(amount), str(unit)] + (["after", *map(str, after)] if after else [])
+        return {"words": words, "unless": unless or (), "amount": self._tok(amount), "unit": self._tok(unit),
+                "after": self._tok(after[0]) if after else None}
+
+    @v_args(meta=True)
+    def header_retain(self, meta, children):
+        rule, cites = children
+        text = " ".join(rule["words"])
+        if rule["unless"]:
+            text += " unless " + " or ".join(p.dotted for p in rule["unless"])
+        return ("retain", st.Retention(text, tuple(cites or ()), self._span(meta), rule.get("amount"),
+                                       rule.get("unit"), rule.get("after"), tuple(rule["unless"])), None)
+
     @v_args(meta=True)
     def policy_decl(self, meta, children):
         name, title, *lines = children
@@ -375,6 +406,8 @@ class _Builder(Transformer):
                 doc.effective = line[1]
             elif line[0] == "extends":
                 doc.extends = line[1]
+            elif line[0] == "retain":
+                doc.retain.append(line[1])
             else:
                 doc.sets.append((line[1], line[2], line[3]))
         return doc

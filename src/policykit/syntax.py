@@ -204,6 +204,22 @@ class Trust:
     span: Span
 
 
+@dataclass(frozen=True)
+class Retention:
+    """A header's `retain …` line: how long the archive keeps content, and the clauses that say so.
+
+    `text` is the rule as written after `retain` (what `RetentionRule.parse` reads); the spans of its
+    amount, unit and `after` anchor let a diagnostic point at the wrong word."""
+
+    text: str
+    cites: tuple[Ref, ...]
+    span: Span
+    amount: Span | None = None
+    unit: Span | None = None
+    after: Span | None = None
+    unless: tuple[Path, ...] = ()
+
+
 @dataclass
 class PolicyDoc:
     """One parsed `.pol` file."""
@@ -215,6 +231,7 @@ class PolicyDoc:
     header: dict[str, tuple[str, Span]] = field(default_factory=dict)
     effective: date | None = None
     extends: Ref | None = None
+    retain: list[Retention] = field(default_factory=list)  # normally one; the compiler reports a second
     sets: list[tuple[str, Literal, Span]] = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
     defines: list[Define] = field(default_factory=list)

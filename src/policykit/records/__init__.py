@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .errors import ArchiveError, CorruptArchive, DiskFull, ForeignArchive
 from .export import ExportFilter, export_rows, write_csv, write_jsonl
-from .retention import Hold, RetentionRule
+from .retention import Hold, RetentionError, RetentionRule
 from .store import Archive, Ingested, ItemState, Record, RetentionReport, VerifyResult
 
 
@@ -36,5 +36,5 @@ def open_archive(url: str, *, create: bool = True) -> Archive:
 
 
 __all__ = ["Archive", "ArchiveError", "CorruptArchive", "DiskFull", "ExportFilter", "ForeignArchive", "Hold",
-           "Ingested", "ItemState", "Record", "RetentionReport", "RetentionRule", "VerifyResult", "export_rows",
+           "Ingested", "ItemState", "Record", "RetentionError", "RetentionReport", "RetentionRule", "VerifyResult", "export_rows",
            "open_archive", "write_csv", "write_jsonl"]

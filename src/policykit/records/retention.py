@@ -15,6 +15,10 @@ Rules are written the way a policy states them, and `RetentionRule.parse` reads 
     until read                        Minnesota: "retain all social media messages only until read"
     30 days after read                ... or a grace period after it was marked read
     until read unless context.emergency   ... but keep what was done during a declared disaster
+
+A policy declares its rule in its header (`retain 7 years cite 6.4`, see docs/language.md); the
+compiler reads the words after `retain` with `RetentionRule.parse`, so the policy language and
+`policykit records retain --keep` accept exactly the same rules.
 """
 
 from __future__ import annotations
@@ -38,6 +42,50 @@ _RULE = re.compile(
 )
 
 
+_UNITS = {"day": "days", "days": "days", "d": "days", "month": "months", "months": "months",
+          "year": "years", "years": "years", "y": "years"}
+_AFTER = ("recorded", "event", "publication", "published", "read", "last activity")
+
+
+class RetentionError(ValueError):
+    """A retention rule that cannot be applied. `part` says which word is wrong (`amount`, `unit`,
+    `after` or the whole `rule`), so the compiler can point at it; `help` says what to write."""
+
+    def __init__(self, message: str, part: str = "rule", help: str | None = None) -> None:
+        super().__init__(message)
+        self.part = part
+        self.help = help or ("write e.g. `permanently`, `7 years`, `90 days after event`, `until read` or "
+                             "`until read unless context.emergency`")
+
+
+def _diagnose(text: str) -> RetentionError:
+    """Why `text` is not a retention rule, as precisely as the words allow."""
+    words = re.sub(r"^\s*(?:retain|keep)\s+", "", text, flags=re.I).split()
+    if words and re.fullmatch(r"[-+]?\d+(?:\.\d+)?", words[0]):
+        amount = float(words[0])
+        if amount < 0:
+            return RetentionError(f"a retention period cannot be negative ({words[0]})", "amount",
+                                  "write how long content is kept, e.g. `7 years`; `until read` erases it once read")
+        if amount != int(amount):
+            return RetentionError(f"a retention period is a whole number of days, months or years, not {words[0]}",
+                                  "amount", f"e.g. `{int(amount * 12)} months`" if words[1:2] and
+                                  words[1].lower().startswith("y") else "e.g. `18 months`")
+        if len(words) < 2:
+            return RetentionError(f"`{words[0]}` of what? a retention period needs a unit", "amount",
+                                  "write days, months or years: e.g. `7 years`")
+        if words[1].lower() not in _UNITS:
+            return RetentionError(f"unknown unit `{words[1]}` in a retention period", "unit",
+                                  "write days, months or years (e.g. `7 years`, `90 days`)")
+        if len(words) > 2 and words[2].lower() == "after":
+            anchor = " ".join(words[3:5]) if words[3:4] == ["last"] else " ".join(words[3:4])
+            if anchor.lower() not in _AFTER:
+                return RetentionError(f"unknown starting point `after {anchor}` in a retention period", "after",
+                                      "write `after event` (the item's own time), `after read`, or `after recorded` "
+                                      "(the default: the item's last recorded activity)")
+    return RetentionError(f"retention {text.strip()!r} is not understood; write e.g. 'permanently', '7 years', "
+                          "'90 days after event' or 'until read'")
+
+
 @dataclass(frozen=True)
 class RetentionRule:
     """How long archived content is kept. `amount=None` keeps it permanently."""
@@ -47,6 +95,7 @@ class RetentionRule:
     after: After = "recorded"
     source: str | None = None  # who says so, e.g. "minnesota_model" or a clause id
     unless: tuple[str, ...] = ()  # event fields that, when true, keep the item (e.g. context.emergency)
+    cites: tuple[str, ...] = ()  # the clauses that state the rule, e.g. ("minnesota_model data.3",)
 
     @classmethod
     def permanent(cls, source: str | None = None) -> "RetentionRule":
@@ -65,8 +114,7 @@ class RetentionRule:
             return text
         m = _RULE.match(str(text))
         if not m:
-            raise ValueError(f"retention {text!r} is not understood; write e.g. 'permanently', '7 years', "
-                             "'90 days after event' or 'until read'")
+            raise _diagnose(str(text))
         unless = tuple(p.strip() for p in re.split(r"\s+or\s+", m["unless"], flags=re.I)) if m["unless"] else ()
         if m["perm"]:
             return cls.permanent(source)
@@ -117,8 +165,11 @@ class RetentionRule:
         return False
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": str(self), "amount": self.amount, "unit": self.unit, "after": self.after,
-                "unless": list(self.unless), "source": self.source}
+        out = {"rule": str(self), "amount": self.amount, "unit": self.unit, "after": self.after,
+               "unless": list(self.unless), "source": self.source}
+        if self.cites:
+            out["cites"] = list(self.cites)
+        return out
 
 
 def _days_in_month(year: int, month: int) -> int:
@@ -161,4 +212,4 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-__all__ = ["Hold", "RetentionRule", "utcnow"]
+__all__ = ["Hold", "RetentionError", "RetentionRule", "utcnow"]

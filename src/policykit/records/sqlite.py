@@ -34,6 +34,7 @@ class SQLiteArchive(Archive):
         super().__init__()
         self.path = path
         self.url = path
+        self._busy_timeout = busy_timeout
         memory = path == ":memory:" or path.startswith("file::memory:")
         if not memory:
             self._check_file(path, create)
@@ -145,6 +146,18 @@ class SQLiteArchive(Archive):
             return ForeignArchive(f"{self.path} is not a complete policykit archive ({text})")
         return ArchiveError(f"could not {doing} in {self.path}: {text}")
 
+    def reader(self) -> "Archive | None":
+        if self.path == ":memory:" or self.path.startswith("file::memory:"):
+            return None  # another connection would see another database
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=self._busy_timeout, uri=self.path.startswith("file:"))
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            conn.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as exc:
+            raise self._translate(exc, "open a reader of the archive") or ArchiveError(str(exc)) from exc
+        return _Reader(conn, self)
+
     def checkpoint(self) -> None:
         with self._lock, self._guard("checkpoint the archive"):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -152,6 +165,31 @@ class SQLiteArchive(Archive):
     def integrity_check(self) -> str:
         with self._lock, self._guard("check the archive's file"):
             return str(self._conn.execute("PRAGMA quick_check").fetchone()[0])
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+
+
+class _Reader(Archive):
+    """A read-only second connection to an archive file (WAL: it reads the last committed state and
+    never waits for, nor blocks, the writer's commit)."""
+
+    backend = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, owner: SQLiteArchive) -> None:
+        super().__init__()
+        self._conn, self.path, self.url, self._owner = conn, owner.path, owner.url, owner
+
+    def _exec(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        return self._conn.execute(sql, tuple(params))
+
+    def _translate(self, exc: BaseException, doing: str) -> ArchiveError | None:
+        return self._owner._translate(exc, doing)
 
     def close(self) -> None:
         if not self.closed:
