@@ -155,3 +155,275 @@ def test_fmt_check_diff_and_write(tmp_path: Path) -> None:
     assert run("fmt", "--check", str(path)).returncode == 0
     (tmp_path / "b.pol").write_bytes(b"\x00\x01")
     assert run("fmt", str(tmp_path / "b.pol")).returncode == 2
+
+
+# ---------------------------------------------------------------- every command, every flag
+
+ALL_COMMANDS = [("lint",), ("check",), ("test",), ("fmt",), ("schema",), ("policies",), ("plugins",), ("moderate",),
+                ("records",), *[("records", sub) for sub in ("verify", "export", "retain", "hold", "release",
+                                                              "holds", "appeal", "read", "show", "stats")]]
+
+
+def test_top_level_help_lists_every_command_with_examples() -> None:
+    for flag in ("--help", "-h"):
+        result = run(flag)
+        assert result.returncode == 0 and "examples:" in result.stdout
+        for (command, *_) in ALL_COMMANDS:
+            assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS, ids=" ".join)
+def test_every_subcommand_help_has_an_example(command: tuple[str, ...]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0 and "example:\n  policykit " in result.stdout
+
+
+def test_lint_default_path_is_policies_and_lints_directories(tmp_path: Path) -> None:
+    result = run("lint")
+    assert result.returncode == 0 and "5 file(s): 0 error(s)" in result.stdout
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.pol").write_text('policy a "A"\n\nclause 1 "x"\n  not checkable because "y"\n')
+    assert "1 file(s)" in run("lint", str(tmp_path)).stdout
+
+
+def test_lint_format_text_json_github_and_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "c.pol"
+    path.write_text((ROOT / "tests/golden/lint/allow_overruled.pol").read_text())
+    text = run("lint", "--format", "text", str(path))
+    assert text.returncode == 0 and "warning[PK308]" in text.stdout and "   help: " in text.stdout
+    as_json = json.loads(run("lint", "--format", "json", str(path)).stdout)
+    assert [d["code"] for d in as_json] == ["PK308"] and as_json[0]["line"] == 8
+    github = run("lint", "--format", "github", str(path)).stdout
+    assert github.startswith("::warning file=") and "title=PK308" in github
+    bad = run("lint", "--format", "xml", str(path))
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_lint_sources_must_be_a_directory() -> None:
+    result = run("lint", "--sources", "no/such/dir", "policies/clinton.pol")
+    assert result.returncode == 2 and "not a directory" in result.stderr
+
+
+def test_lint_missing_path_is_exit_2() -> None:
+    result = run("lint", "no/such.pol")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_city_account_requires_platform_payloads() -> None:
+    fixture = ROOT / "tests" / "platforms" / "fixtures" / "facebook"
+    payload = sorted(fixture.glob("*comment*add*.json"))[0]
+    plain = run("check", "--policy", "nyc", "--platform", "facebook", "--format", "jsonl", str(payload))
+    owned = run("check", "--policy", "nyc", "--platform", "facebook", "--city-account", "any-id", "--format", "jsonl",
+                str(payload))
+    assert plain.returncode == owned.returncode == 0 and owned.stdout.strip()
+
+
+def test_check_quiet_and_progress_flags(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps({"kind": "comment", "text": f"hello {n}"}) + "\n" for n in range(50)))
+    forced = run("check", "--policy", "clinton", "--format", "jsonl", "--progress", str(events))
+    assert forced.returncode == 0 and "50 events" in forced.stderr and "100%" in forced.stderr
+    assert "\x1b[" not in forced.stderr  # not a terminal: plain lines, no redraw codes
+    assert len([json.loads(line) for line in forced.stdout.splitlines()]) == 50
+    quiet = run("check", "--policy", "clinton", "--format", "jsonl", "--progress", "--quiet", str(events))
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert run("check", "--policy", "clinton", str(events)).stderr == ""  # no terminal, no flag: no bar
+
+
+def _run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
+    """Run the console script with stderr on a pseudo-terminal and stdout to a file (so neither can block)."""
+    import pty
+    import tempfile
+    master, slave = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1"}
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen([SCRIPT, *args], stdout=out, stderr=slave, stdin=subprocess.DEVNULL, cwd=ROOT,
+                                env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=120)
+        os.close(master)
+        out.seek(0)
+        stdout = out.read()
+    return proc.returncode, stdout, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_check_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text("".join(json.dumps({"kind": "comment", "text": f"hello {n}"}) + "\n" for n in range(200)))
+    code, stdout, terminal = _run_with_terminal_stderr("check", "--policy", "clinton", "--format", "json",
+                                                       str(events))
+    assert code == 0
+    assert "\r" in terminal and "200 events" in terminal and "100%" in terminal and "ETA" in terminal
+    assert "/s" in terminal  # the rate
+    decoder, text, count = json.JSONDecoder(), stdout.strip(), 0
+    while text:  # --format json output is untouched by the bar: pretty-printed verdicts, one after another
+        _, end = decoder.raw_decode(text)
+        text, count = text[end:].strip(), count + 1
+    assert count == 200
+    code, _, terminal = _run_with_terminal_stderr("check", "--policy", "clinton", "--quiet", str(events))
+    assert code == 0 and "events" not in terminal
+
+
+def test_check_progress_without_known_size_from_a_pipe() -> None:
+    lines = "".join(json.dumps({"kind": "comment", "text": "x"}) + "\n" for _ in range(5))
+    result = run("check", "--policy", "clinton", "--format", "jsonl", "--progress", "-", stdin=lines)
+    assert "5 events" in result.stderr and "%" not in result.stderr
+
+
+def test_test_verbose_and_coverage_flags() -> None:
+    quiet = run("test", "policies/clinton.tests.yaml")
+    assert quiet.returncode == 0 and "PASS" not in quiet.stdout and "coverage" not in quiet.stdout
+    verbose = run("test", "-v", "policies/clinton.tests.yaml")
+    assert "PASS" in verbose.stdout and run("test", "--verbose", "policies/clinton.tests.yaml").stdout == verbose.stdout
+    assert "coverage clinton:" in run("test", "--coverage", "policies/clinton.tests.yaml").stdout
+
+
+def test_test_default_path_and_no_files(tmp_path: Path) -> None:
+    assert run("test").returncode == 0
+    result = run("test", str(tmp_path))
+    assert result.returncode == 2 and "no *.tests.yaml" in result.stderr
+
+
+def test_schema_default_is_event_and_rejects_others() -> None:
+    assert run("schema").stdout == run("schema", "event").stdout
+    assert run("schema", "bogus").returncode == 2
+
+
+def test_plugins_text_and_json() -> None:
+    listed = run("plugins", "--format", "json")
+    data = json.loads(listed.stdout)
+    assert set(data) == {"plugins", "errors"} and listed.returncode == (1 if data["errors"] else 0)
+    assert run("plugins").returncode == listed.returncode
+
+
+def test_fmt_default_path_is_policies() -> None:
+    result = run("fmt", "--check")
+    assert result.returncode == 0 and "0 of 5 file(s) need formatting" in result.stdout
+
+
+# ---------------------------------------------------------------- bad input files: one line, exit 2
+
+def _bad_files(tmp_path: Path, suffix: str, enormous: int) -> dict[str, Path]:
+    files = {"empty": b"", "binary": b"\x00\x01\x02\xff policy", "corrupted": b'policy x "caf\xe9"\n\xc3'}
+    paths = {}
+    for name, data in files.items():
+        paths[name] = tmp_path / f"{name}{suffix}"
+        paths[name].write_bytes(data)
+    paths["enormous"] = tmp_path / f"enormous{suffix}"
+    with open(paths["enormous"], "w") as f:
+        f.write("#" * 1023 + "\n")
+        for _ in range(enormous // 1024):
+            f.write("x" * 1023 + "\n")
+    return paths
+
+
+def _one_line_exit_2(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("kind", ["empty", "binary", "corrupted", "enormous"])
+def test_bad_policy_file_for_lint_and_fmt(kind: str, tmp_path: Path) -> None:
+    path = _bad_files(tmp_path, ".pol", 5 * 2**20)[kind]
+    for command in (("lint",), ("lint", "--format", "json"), ("fmt",), ("fmt", "--check")):
+        result = run(*command, str(path))
+        _one_line_exit_2(result)
+        assert str(path) in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["empty", "binary", "corrupted", "enormous"])
+def test_bad_event_file_for_check(kind: str, tmp_path: Path) -> None:
+    for suffix in (".json", ".jsonl", ".yaml"):
+        path = _bad_files(tmp_path, suffix, 17 * 2**20)[kind]
+        result = run("check", "--policy", "clinton", str(path))
+        _one_line_exit_2(result)
+
+
+@pytest.mark.parametrize("kind", ["empty", "binary", "corrupted", "enormous"])
+def test_bad_test_file_for_test(kind: str, tmp_path: Path) -> None:
+    path = _bad_files(tmp_path, ".tests.yaml", 17 * 2**20)[kind]
+    result = run("test", str(path))
+    _one_line_exit_2(result)
+    assert str(path) in result.stderr
+
+
+def test_check_streams_a_long_json_lines_file(tmp_path: Path) -> None:
+    events = tmp_path / "many.jsonl"
+    with open(events, "w") as f:
+        for n in range(3000):
+            f.write(json.dumps({"kind": "comment", "text": f"comment {n}"}) + "\n")
+    result = run("check", "--policy", "clinton", "--format", "jsonl", str(events))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 3000
+
+
+# ---------------------------------------------------------------- moderate and records, through the console script
+
+def test_moderate_and_records_flags(tmp_path: Path) -> None:
+    db = str(tmp_path / "m.db")
+    events = tmp_path / "ev.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in [
+        {"kind": "comment", "id": "c1", "platform": "facebook", "text": "what the hell", "at": "2020-01-02T00:00:00Z",
+         "author": {"id": "u1", "name": "bob"}, "account": {"id": "a1", "handle": "city"}},
+        {"kind": "comment", "id": "c2", "platform": "facebook", "text": "thanks for the park",
+         "at": "2020-01-03T00:00:00Z", "author": {"id": "u2", "name": "amy"}, "account": {"id": "a1"}},
+    ]))
+    moderated = run("moderate", "--policy", "minnesota_model", "--param", "city=Lakeville", "--archive", db,
+                    "--batch", "1", "--no-history", "--stats", str(events))
+    assert moderated.returncode == 0, moderated.stderr
+    assert len(moderated.stdout.splitlines()) == 2 and "moderated 2 events" in moderated.stderr
+    assert "Lakeville" in moderated.stdout
+    env_archive = subprocess.run([SCRIPT, "records", "stats"], capture_output=True, text=True, cwd=ROOT,
+                                 env={**os.environ, "POLICYKIT_ARCHIVE": db}, timeout=120)
+    assert json.loads(env_archive.stdout)["items"] == 2
+
+    verified = json.loads(run("records", "verify", "--archive", db, "--format", "json").stdout)
+    assert verified["ok"] is True
+    assert run("records", "verify", "--archive", db, "--expect-head", verified["head_hash"]).returncode == 0
+    assert run("records", "verify", "--archive", db, "--expect-head", "0" * 64).returncode != 0
+
+    out = tmp_path / "out.csv"
+    exported = run("records", "export", "--archive", db, "--author", "bob", "--kind", "comment", "--decision",
+                   "allow", "--text", "HELL", "--since", "2020-01-01", "--until", "2020-12-31", "--account", "a1",
+                   "--format", "csv", "-o", str(out))
+    assert exported.returncode == 0 and out.read_text().count("facebook:c1") == 1
+    assert "facebook:c2" not in out.read_text()
+    as_jsonl = run("records", "export", "--archive", db, "--format", "jsonl", "--output", str(tmp_path / "o.jsonl"))
+    assert as_jsonl.returncode == 0 and len((tmp_path / "o.jsonl").read_text().splitlines()) == 2
+
+    held = run("records", "hold", "--archive", db, "--reason", "FOIL 1", "--item", "facebook:c1")
+    assert held.returncode == 0
+    hold_id = held.stdout.split()[1]
+    for flag, value in (("--author", "amy"), ("--account", "a1")):
+        assert run("records", "hold", "--archive", db, "--reason", "r", flag, value).returncode == 0
+    assert run("records", "hold", "--archive", db, "--reason", "r", "--all").returncode == 0
+    assert len(run("records", "holds", "--archive", db).stdout.splitlines()) == 4
+    assert run("records", "release", "--archive", db, hold_id, "--reason", "closed").returncode == 0
+    assert len(run("records", "holds", "--archive", db).stdout.splitlines()) == 3
+    assert len(run("records", "holds", "--archive", db, "--all").stdout.splitlines()) == 4
+
+    retained = run("records", "retain", "--archive", db, "--keep", "7 years", "--now", "2030-01-01T00:00:00Z",
+                   "--dry-run")
+    assert retained.returncode == 0 and "would erase" in retained.stdout
+    by_policy = run("records", "retain", "--archive", db, "--policy", "minnesota_model", "--param", "city=X",
+                    "--now", "2030-01-01T00:00:00Z", "--dry-run")
+    # the League model's header: `retain only until read unless context.emergency cite data.3`
+    assert by_policy.returncode == 0, by_policy.stderr
+    assert by_policy.stdout.startswith("retention until read unless context.emergency") and "would erase" in by_policy.stdout
+
+    assert run("records", "read", "--archive", db, "facebook:c2", "--by", "clerk").returncode == 0
+    appealed = run("records", "appeal", "--archive", db, "--policy", "minnesota_model", "--param", "city=Springfield",
+                   "--by", "bob", "c1", "It was a quote.")
+    assert appealed.returncode == 0 and "Springfield" in appealed.stdout
+    shown = [json.loads(line) for line in run("records", "show", "--archive", db, "facebook:c1").stdout.splitlines()]
+    assert {"appeal", "hold"} <= {r["kind"] for r in shown}
+    assert any(r["data"].get("by") == "bob" for r in shown if r["kind"] == "appeal")

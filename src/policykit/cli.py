@@ -70,7 +70,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or directory: {missing[0]}")
     results = {str(f): lint_file(f, sources) for f in files}
-    errors = sum(1 for ds in results.values() for d in ds if d.severity == "error")
+    # A file that cannot be read at all (binary, not UTF-8, empty, enormous) is bad input: one line, exit 2.
+    unreadable = [d for ds in results.values() for d in ds if d.code == "PK000"]
+    for d in unreadable:
+        print(f"policykit lint: {d.file}: {d.message}", file=sys.stderr)
+    errors = sum(1 for ds in results.values() for d in ds if d.severity == "error" and d.code != "PK000")
     warnings = sum(1 for ds in results.values() for d in ds if d.severity == "warning")
     if args.format == "json":
         json.dump([{"file": d.file, "line": d.line, "column": d.column, "code": d.code, "severity": d.severity,
@@ -85,81 +89,156 @@ def cmd_lint(args: argparse.Namespace) -> int:
         style, cache = _Style(sys.stdout), {}
         for ds in results.values():
             for d in ds:
-                print(render_diagnostic(d, style, cache))
-        print(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)")
+                if d.code != "PK000":
+                    print(render_diagnostic(d, style, cache))
+        print(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)"
+              + (f", {len(unreadable)} unreadable" if unreadable else ""))
+    if unreadable:
+        return EXIT_USAGE
     return EXIT_FAIL if errors else EXIT_OK
 
 
 # ---------------------------------------------------------------- reading events
 
+MAX_LINE = 16 * 2**20  # one JSON Lines event; longer is not an event but a broken or hostile file
+MAX_DOCUMENT = 16 * 2**20  # a YAML/JSON document is read whole; beyond this, use JSON Lines
+
+
 def _yaml_events(text: str, name: str) -> Iterator[Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
     try:
-        docs = list(YAML(typ="safe").load_all(text))
+        for doc in YAML(typ="safe").load_all(text):
+            if isinstance(doc, list):
+                yield from doc
+            elif doc is not None:
+                yield doc
     except YAMLError as exc:
         raise UsageError(f"{name}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from None
-    for doc in docs:
-        if isinstance(doc, list):
-            yield from doc
-        elif doc is not None:
-            yield doc
+
+
+def event_sources(sources: Sequence[str]) -> list[str]:
+    """Files named, or under named directories (sorted), or `-`; missing ones fail when read."""
+    found: list[str] = []
+    for source in sources or ["-"]:
+        if source != "-" and Path(source).is_dir():
+            found.extend(str(p) for p in sorted(Path(source).rglob("*"))
+                         if p.suffix in (".json", ".jsonl", ".yaml", ".yml") and p.is_file())
+        else:
+            found.append(source)
+    return found
+
+
+class EventReader:
+    """(where, event) pairs from YAML, JSON or JSON Lines files or `-` (stdin), one file at a time.
+
+    JSON Lines (and JSON files whose lines are objects) are read a line at a time, so memory stays
+    constant however long the input; `position()` and `total` say how far through the bytes it is, for
+    the progress bar.
+    """
+
+    def __init__(self, sources: Sequence[str]) -> None:
+        self.sources = event_sources(sources)
+        self.total: int | None = 0
+        for source in self.sources:
+            size = _size(source)
+            self.total = None if size is None or self.total is None else self.total + size
+        self._done = 0
+        self._stream: Any = None
+
+    def position(self) -> int:
+        if self._stream is None:
+            return self._done
+        try:
+            return self._done + self._stream.buffer.tell()
+        except (AttributeError, OSError, ValueError):
+            return self._done
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        for source in self.sources:
+            if source == "-":
+                stream: TextIO = sys.stdin
+                name = "<stdin>"
+            else:
+                try:
+                    stream = open(source, encoding="utf-8")
+                except OSError as exc:
+                    raise UsageError(f"{source}: cannot read: {exc.strerror}") from None
+                name = source
+            self._stream = stream
+            try:
+                yield from _stream_events(stream, name, jsonl=name.endswith(".jsonl"))
+            finally:
+                self._stream = None
+                if source != "-":
+                    stream.close()
+                    self._done += _size(source) or 0
 
 
 def read_events(sources: Sequence[str]) -> Iterator[tuple[str, Any]]:
     """(where, event) pairs from YAML, JSON or JSON Lines files, directories of them, or `-` (stdin)."""
-    for source in sources or ["-"]:
-        if source != "-" and Path(source).is_dir():
-            files = sorted(p for p in Path(source).rglob("*") if p.suffix in (".json", ".jsonl", ".yaml", ".yml"))
-            yield from read_events([str(p) for p in files])
-            continue
-        if source == "-":
-            stream: TextIO = sys.stdin
-            name = "<stdin>"
-        else:
-            try:
-                stream = open(source, encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"{source}: cannot read: {exc.strerror}") from None
-            name = source
-        with stream if source != "-" else _nullcontext(stream):
-            yield from _stream_events(stream, name, jsonl=name.endswith(".jsonl"))
+    return iter(EventReader(sources))
 
 
-class _nullcontext:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __enter__(self) -> Any:
-        return self.value
-
-    def __exit__(self, *exc: Any) -> None:
+def _size(source: str) -> int | None:
+    """The byte size of a regular file (stdin too, when it is one), else None."""
+    try:
+        info = os.fstat(sys.stdin.fileno()) if source == "-" else os.stat(source)
+    except (OSError, ValueError, AttributeError):
         return None
+    import stat
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _line(stream: TextIO, name: str, number: int) -> str:
+    line = stream.readline(MAX_LINE)
+    if len(line) >= MAX_LINE and not line.endswith("\n"):
+        raise UsageError(f"{name}:{number}: a line longer than {MAX_LINE // 2**20} MiB; not an event")
+    if "\x00" in line:
+        raise UsageError(f"{name}: binary data, expected YAML, JSON or JSON Lines")
+    return line
 
 
 def _stream_events(stream: TextIO, name: str, jsonl: bool) -> Iterator[tuple[str, Any]]:
     try:
-        if jsonl:
-            for number, line in enumerate(stream, 1):
-                if line.strip():
-                    yield f"{name}:{number}", _json_line(line, name, number)
-            return
-        first = stream.readline()
-        if first.lstrip().startswith("{") and first.rstrip().endswith("}"):
-            try:
-                yield f"{name}:1", json.loads(first)
-            except json.JSONDecodeError:
-                pass
-            else:
-                for number, line in enumerate(stream, 2):
+        first = _line(stream, name, 1) if not jsonl else ""
+        if jsonl or (first.lstrip().startswith("{") and first.rstrip().endswith("}")):
+            number = 1
+            if first:
+                try:
+                    event = json.loads(first)
+                except json.JSONDecodeError:
+                    event = None
+                    jsonl = False
+                else:
+                    yield f"{name}:1", event
+                    number = 2
+            if jsonl or number == 2:
+                while True:
+                    line = _line(stream, name, number)
+                    if not line:
+                        if number == 1 and name != "<stdin>":
+                            raise UsageError(f"{name}: empty file, no events")
+                        return
                     if line.strip():
                         yield f"{name}:{number}", _json_line(line, name, number)
-                return
-        text = first + stream.read()
+                    number += 1
+        if not first and name != "<stdin>":
+            raise UsageError(f"{name}: empty file, no events")
+        if len(first) >= MAX_LINE:
+            raise UsageError(f"{name}: larger than {MAX_DOCUMENT // 2**20} MiB; give large inputs as JSON Lines, "
+                             "which are read one line at a time")
+        rest = stream.read(MAX_DOCUMENT - len(first) + 1)
+        text = first + rest
     except UnicodeDecodeError:
         raise UsageError(f"{name}: not UTF-8 text") from None
+    if len(text) > MAX_DOCUMENT:
+        raise UsageError(f"{name}: larger than {MAX_DOCUMENT // 2**20} MiB; give large inputs as JSON Lines, "
+                         "which are read one line at a time")
     if "\x00" in text:
         raise UsageError(f"{name}: binary data, expected YAML, JSON or JSON Lines")
+    if not text.strip() and name != "<stdin>":
+        raise UsageError(f"{name}: empty file, no events")
     for number, event in enumerate(_yaml_events(text, name), 1):
         yield f"{name}#{number}", event
 
@@ -169,6 +248,83 @@ def _json_line(line: str, name: str, number: int) -> Any:
         return json.loads(line)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{name}:{number}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{name}:{number}: JSON nested too deeply") from None
+
+
+# ---------------------------------------------------------------- progress
+
+class Progress:
+    """A one-line progress bar on stderr: count, rate, elapsed; with a known size, percentage and ETA.
+
+    Drawn at most ten times a second, and only when asked to (a terminal, or `--progress`); it never
+    writes to stdout, so `--format json|jsonl` output stays clean.
+    """
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, total: int | None, position: Any, enabled: bool, clock: Any = None) -> None:
+        import time
+        self.stream, self.total, self.position, self.enabled = stream, total or None, position, enabled
+        self.clock = clock or time.monotonic
+        self.start = self.clock()
+        try:
+            self.terminal = stream.isatty()
+        except (AttributeError, ValueError):
+            self.terminal = False
+        # On a terminal the line redraws in place; in a log (`--progress`) a plain line a second.
+        self.interval = 0.1 if self.terminal else 1.0
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        self.full, self.empty = ("█", "░") if utf8 else ("#", "-")
+        self.last = -1.0
+        self.shown = False
+
+    def render(self, count: int, now: float) -> str:
+        elapsed = max(now - self.start, 1e-9)
+        rate = count / elapsed
+        parts = [f"{count:,} events", f"{rate:,.0f}/s", _clock(elapsed)]
+        if self.total:
+            done = min(self.position(), self.total)
+            fraction = done / self.total
+            filled = int(fraction * self.WIDTH)
+            bar = self.full * filled + self.empty * (self.WIDTH - filled)
+            eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
+            parts = [f"{bar} {fraction:4.0%}"] + parts + ([f"ETA {_clock(eta)}"] if eta is not None else [])
+        return "  ".join(parts)
+
+    def update(self, count: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if now - self.last < self.interval:
+            return
+        self.last = now
+        if self.terminal:
+            self.stream.write("\r" + self.render(count, now) + "\x1b[K")
+            self.shown = True
+        else:
+            self.stream.write(self.render(count, now) + "\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown and self.terminal:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+            self.last = -1.0
+
+    def close(self, count: int) -> None:
+        if not self.enabled or self.last < 0:
+            return  # finished before the first redraw: nothing to tidy up
+        line = self.render(count, self.clock())
+        self.stream.write(("\r" + line + "\x1b[K\n") if self.terminal else line + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
 
 
 # ---------------------------------------------------------------- check
@@ -243,16 +399,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     policies = _load_policies(args.policy or ["nyc"], _params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
     style = _Style(sys.stdout)
-    progress = sys.stderr.isatty() and args.format == "text" and not args.quiet
+    reader = EventReader(args.files)
+    show = not args.quiet and (args.progress or sys.stderr.isatty())
+    progress = Progress(sys.stderr, reader.total, reader.position, show)
+    shared_terminal = show and sys.stdout.isatty()  # the bar and the verdicts share the screen
     failed, count = False, 0
     city = frozenset(args.city_account or ())
-    for where, event in _platform_events(read_events(args.files), args.platform, city):
+    for where, event in _platform_events(iter(reader), args.platform, city):
         count += 1
+        if shared_terminal:
+            progress.clear()
         for policy in policies:
             try:
                 explanation = policy.explain(event) if args.explain else None
                 verdict = explanation.verdict if explanation else policy.evaluate(event)
             except EventError as exc:
+                progress.clear()
                 raise UsageError(f"{where}: malformed event: {exc}") from None
             if threshold is not None and SEVERITY[verdict.decision] >= threshold:
                 failed = True
@@ -263,10 +425,11 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(json.dumps(data, ensure_ascii=False, indent=None if args.format == "jsonl" else 2))
         if args.format == "text":
             print()
-        if progress and count % 1000 == 0:
-            print(f"\r{count} events…", end="", file=sys.stderr, flush=True)
-    if progress and count >= 1000:
-        print(f"\r{count} events done.", file=sys.stderr)
+        if show:
+            if shared_terminal:
+                sys.stdout.flush()
+            progress.update(count)
+    progress.close(count)
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -288,16 +451,20 @@ def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None,
 # ---------------------------------------------------------------- test
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .testing import TestFileError, coverage, run_file, test_files
+    from .testing import TestFileError, UnreadableTestFile, coverage, run_file, test_files
     files = test_files(args.paths or ["policies"])
     if not files:
         raise UsageError("no *.tests.yaml files found")
-    passed = failed = 0
+    passed = failed = unreadable = 0
     for path in files:
         if not path.exists():
             raise UsageError(f"no such file: {path}")
         try:
             results = run_file(path)
+        except UnreadableTestFile as exc:  # bad input, not a failed test: one line, and exit 2 at the end
+            print(f"policykit test: {exc}", file=sys.stderr)
+            unreadable += 1
+            continue
         except TestFileError as exc:
             print(f"ERROR {exc}")
             failed += 1
@@ -323,7 +490,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                 clauses, exceptions = coverage(policy, results)
                 print(f"coverage {policy.name}: clauses never cited by a test: {', '.join(clauses) or 'none'}; "
                       f"exceptions never fired: {', '.join(exceptions) or 'none'}")
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {unreadable} unreadable" if unreadable else ""))
+    if unreadable:
+        return EXIT_USAGE
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -336,12 +505,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     files = policy_files(args.paths or ["policies"])
     changed = 0
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: cannot read: {exc}") from None
-        if "\x00" in text:
-            raise UsageError(f"{path}: binary data, not a policy")
+        text = _policy_text(path)
         formatted = format_text(text)
         if formatted == text:
             continue
@@ -358,6 +522,15 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         print(f"{changed} of {len(files)} file(s) need formatting")
         return EXIT_FAIL if changed else EXIT_OK
     return EXIT_OK
+
+
+def _policy_text(path: Path) -> str:
+    """A policy file's text, or a one-line UsageError when it cannot be one (see lint.read_problem)."""
+    from .lint import read_problem
+    text, problem = read_problem(path)
+    if problem is not None:
+        raise UsageError(f"{path}: {problem}")
+    return text  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- schema, policies
@@ -445,7 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
     p.add_argument("--explain", action="store_true", help="show every rule considered and what became of it")
     p.add_argument("--fail-on", choices=("review", "remove", "deny"), help="exit 1 if any decision is this or worse")
-    p.add_argument("--quiet", action="store_true", help="no progress line on a terminal")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, even on a terminal")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar on stderr even when it is not a terminal (e.g. in CI logs)")
     p.set_defaults(func=cmd_check)
 
     p = add("test", "Run policy test files (*.tests.yaml) and report failures with the rules that fired.",

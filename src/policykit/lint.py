@@ -2,16 +2,23 @@
 
 Compile errors come from the compiler; this module adds warnings (clauses not accounted for, unused
 definitions and parameters, quotes that are not the source document's words, obligations with unknown
-actions, rules an exception makes unreachable) and honours `# policykit: ignore[CODE]` comments.
+actions, rules an exception always defeats, rules that can never fire, allow rules that a stronger rule
+of the same rank overrules, effective dates out of order) and honours `# policykit: ignore[CODE]`
+comments. The rule checks use `analysis`, and report only what they can prove: a conflict is reported
+with an event that shows it, after the evaluator has judged that event.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
-from .compiler import Policy
+from . import analysis as an
+from . import syntax as st
+from .compiler import CompiledRule, Policy
 from .errors import Diagnostic, PolicyError, Span
 from .loader import load
 
@@ -31,8 +38,12 @@ def _warn(code: str, message: str, span: Span, help: str | None = None) -> Diagn
     return Diagnostic(code, message, span, help, "warning")
 
 
-def policy_warnings(policy: Policy, sources: Path | None = None) -> list[Diagnostic]:
-    """Warnings about the top file of a compiled policy (its parents are linted on their own)."""
+def policy_warnings(policy: Policy, sources: Path | None = None, lines: list[str] | None = None) -> list[Diagnostic]:
+    """Warnings about the top file of a compiled policy (its parents are linted on their own).
+
+    `lines` is the file's text, for positions the syntax tree does not keep; read from disk when omitted.
+    """
+    lines = _lines(policy) if lines is None else lines
     doc = policy.doc
     found: list[Diagnostic] = list(policy.warnings)
     for clause in doc.walk_clauses():
@@ -50,7 +61,8 @@ def policy_warnings(policy: Policy, sources: Path | None = None) -> list[Diagnos
             if ob.action not in KNOWN_OBLIGATIONS:
                 found.append(_warn("PK304", f"obligation `{ob.action}` is not a known action", ob.span,
                                    "known: " + ", ".join(sorted(KNOWN_OBLIGATIONS))))
-    found.extend(_shadowed(policy))
+    found.extend(rule_warnings(policy, lines))
+    found.extend(date_warnings(policy, lines))
     if sources is not None:
         found.extend(_quotes(policy, sources))
     return found
@@ -62,19 +74,291 @@ def _used_in_messages(policy: Policy, name: str) -> bool:
                for r in policy.doc.all_rules())
 
 
-def _shadowed(policy: Policy) -> list[Diagnostic]:
-    """An unconditional exception makes what it defeats unreachable wherever both target the event."""
-    found = []
-    rules = policy.rules
-    for rule in rules:
-        if not rule.is_exception or rule.condition is not None or rule.policy != policy.name:
+@dataclass
+class _Info:
+    rule: CompiledRule
+    syntax: st.Rule | None
+    targets: an.Formula
+    condition: an.Formula
+    applies: frozenset[str]  # clauses named by `clause X applies` in its condition
+
+
+def _analysed(policy: Policy) -> tuple[an.Model, list[_Info]]:
+    defines = {d.name: d for doc in policy.layers for d in doc.defines}
+    model = an.Model(defines, dict(policy.params))
+    by_span = {(r.span.file, r.span.line, r.span.column): r for doc in policy.layers for r in doc.all_rules()}
+    infos = []
+    for rule in policy.rules:
+        syntax = by_span.get((rule.span.file, rule.span.line, rule.span.column))
+        kinds = sorted(rule.kinds)
+        if syntax is None:  # cannot see its condition: model it as unknowable
+            condition = an.TRUE if rule.condition is None else model.opaque(("rule", rule.id))
+            applies: frozenset[str] = frozenset()
+        else:
+            d = syntax.decision
+            condition = an.f_and(model.condition(d.when, kinds),
+                                 an.TRUE if d.unless is None else an.f_not(model.condition(d.unless, kinds)))
+            applies = frozenset(_applies(d.when, defines, ())) | frozenset(_applies(d.unless, defines, ()))
+        infos.append(_Info(rule, syntax, model.targets(rule.kinds, rule.actions), condition, applies))
+    return model, infos
+
+
+def _applies(node: Any, defines: dict[str, st.Define], stack: tuple[str, ...]) -> Iterable[str]:
+    """Clauses a condition names in `clause X applies` (through definitions too)."""
+    if node is None:
+        return
+    if isinstance(node, st.ClauseApplies):
+        yield node.clause
+    elif isinstance(node, st.Path) and len(node.parts) == 1 and node.parts[0] in defines \
+            and node.parts[0] not in stack:
+        yield from _applies(defines[node.parts[0]].expr, defines, stack + node.parts)
+    elif hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            for item in (value if isinstance(value, tuple) else (value,)):
+                if hasattr(item, "__dataclass_fields__"):
+                    yield from _applies(item, defines, stack)
+
+
+def _windows_overlap(a: CompiledRule, b: CompiledRule, floor: date | None) -> tuple[bool, date | None]:
+    """Whether two rules are ever in force together, and a day on which they are (None: undated suffices)."""
+    starts = [d for d in (a.effective, b.effective, floor) if d is not None]
+    ends = [d for d in (a.until, b.until) if d is not None]
+    start = max(starts) if starts else None
+    if ends:
+        day = start or min(ends) - timedelta(days=1)
+        return (day < min(ends)), day
+    return True, (start if (a.dated or b.dated) else None)
+
+
+def _covers(outer: CompiledRule, inner: CompiledRule) -> bool:
+    """Whether `outer` is in force whenever `inner` is."""
+    if outer.effective is not None and (inner.effective is None or inner.effective < outer.effective):
+        return False
+    return outer.until is None or (inner.until is not None and inner.until <= outer.until)
+
+
+def _judge(policy: Policy, event: dict[str, Any]) -> Any:
+    """The verdict on a witness event, without telling plugin observers (it is not a real event)."""
+    try:
+        from .evaluator import _run
+        return _run(policy, event, None)
+    except ImportError:  # pragma: no cover - evaluator reorganised
+        return policy.evaluate(event)
+
+
+def _source(span: Any, lines: list[str]) -> str | None:
+    if span is None or span.end_line != span.line or not span.end_column or not 1 <= span.line <= len(lines):
+        return None
+    return lines[span.line - 1][span.column - 1: span.end_column - 1].strip() or None
+
+
+def _conjuncts(node: Any) -> list[Any]:
+    if isinstance(node, st.BoolOp) and node.op == "and":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node] if node is not None else []
+
+
+def _why_never(model: an.Model, info: _Info, lines: list[str]) -> str:
+    """The smallest part of a condition that cannot hold: one test, or two that contradict each other."""
+    if info.syntax is None:
+        return ""
+    d = info.syntax.decision
+    parts = [(c, model.condition(c, sorted(info.rule.kinds))) for c in _conjuncts(d.when)]
+    if d.unless is not None:
+        parts.append((d.unless, an.f_not(model.condition(d.unless, sorted(info.rule.kinds)))))
+    for node, f in parts:
+        if an.never_true(model, an.f_and(info.targets, f), 2000) is True:
+            text = _source(node.span, lines)
+            return f": `{text}` never holds for what it targets" if text else ""
+    for i, (a, fa) in enumerate(parts):
+        for b, fb in parts[i + 1:]:
+            if an.never_true(model, an.f_and(info.targets, an.f_and(fa, fb)), 2000) is True:
+                ta, tb = _source(a.span, lines), _source(b.span, lines)
+                return f": `{ta}` and `{tb}` cannot both hold" if ta and tb else ""
+    return ""
+
+
+def rule_warnings(policy: Policy, lines: list[str] | None = None) -> list[Diagnostic]:
+    """PK305 (always defeated), PK308 (allow overruled by a rule of the same rank), PK309 (never fires)."""
+    lines = _lines(policy) if lines is None else lines
+    model, infos = _analysed(policy)
+    found: list[Diagnostic] = []
+    never: set[int] = set()
+    mine = [i for i in infos if i.rule.policy == policy.name]
+    for info in infos:
+        if info.rule.condition is not None and an.never_true(model, an.f_and(info.targets, info.condition)) is True:
+            never.add(info.rule.index)
+            if info.rule.policy == policy.name:
+                found.append(_warn("PK309", f"rule `{info.rule.id}` can never fire: no event satisfies its "
+                                   f"condition{_why_never(model, info, lines)}", info.rule.span,
+                                   "the tests contradict each other (e.g. `x is 1 and x is 2`, `has a and not has a`); "
+                                   "fix the condition or remove the rule"))
+    for info in mine:
+        if not info.rule.is_exception or info.rule.index in never:
             continue
-        for victim in rule.defeats:
-            target = rules[victim]
-            if target.kinds <= rule.kinds and (rule.actions is None or (target.actions or set()) <= rule.actions):
-                found.append(_warn("PK305", f"rule `{target.id}` can never take effect: exception `{rule.id}` "
-                                   "has no condition and always defeats it", rule.span,
-                                   "give the exception a `when` condition, or remove the rule"))
+        victims = [infos_by_index for infos_by_index in infos if infos_by_index.rule.index in info.rule.defeats]
+        live = [v for v in victims if v.rule.index not in never]
+        if live and all(not _windows_overlap(info.rule, v.rule, None)[0]
+                        or an.never_true(model, an.f_and(an.f_and(v.targets, v.condition),
+                                                         an.f_and(info.targets, info.condition))) is True
+                        for v in live):
+            names = ", ".join(f"`{v.rule.id}`" for v in live[:3]) + (" …" if len(live) > 3 else "")
+            found.append(_warn("PK309", f"exception `{info.rule.id}` can never apply: it is considered only when "
+                               f"{names} fires, and no event that fires it is one the exception applies to",
+                               info.rule.span, "check its targets and condition against the rule it is an "
+                               "exception to"))
+            continue
+        for victim in live:
+            if not _covers(info.rule, victim.rule):
+                continue
+            shadow = an.implies(model, an.f_and(victim.targets, victim.condition),
+                                an.f_and(info.targets, info.condition))
+            if shadow is True:
+                how = "has no condition and always defeats it" if info.rule.condition is None and \
+                    victim.rule.kinds <= info.rule.kinds else "applies whenever it fires, and defeats it"
+                found.append(_warn("PK305", f"rule `{victim.rule.id}` can never take effect: exception "
+                                   f"`{info.rule.id}` {how}", info.rule.span,
+                                   "narrow the exception's `when` condition, or remove the rule"))
+    found.extend(_conflicts(policy, model, infos, never))
+    return found
+
+
+def _conflicts(policy: Policy, model: an.Model, infos: list[_Info], never: set[int]) -> list[Diagnostic]:
+    """PK308: an `allow` rule (or a branch of its condition) that a stronger rule of the same rank overrules.
+
+    Decisions combine by severity, so an `allow` never outweighs `review`, `remove` or `deny`: a general
+    permission beside a specific requirement (allow official posts; deny posts by untrained staff) is
+    the intended reading. What is ambiguous is an `allow` that reads as a carve-out from a stronger
+    rule but is not written as an exception: some branch of its condition is entirely inside the other
+    rule's, so on those events the allow never decides anything. Reported only with an event that
+    the evaluator confirms both rules fire on.
+    """
+    found: list[Diagnostic] = []
+    allows = [i for i in infos if i.rule.effect == "allow" and not i.rule.is_exception and i.rule.index not in never
+              and i.rule.condition is not None]
+    stronger = [i for i in infos if i.rule.effect != "allow" and not i.rule.is_exception
+                and i.rule.index not in never]
+    for a in allows:
+        branches = an.disjuncts(a.condition)
+        for b in stronger:
+            if policy.name not in (a.rule.policy, b.rule.policy) or not (a.rule.kinds & b.rule.kinds):
+                continue
+            if a.rule.kinds == {"action"} == b.rule.kinds and a.rule.actions is not None \
+                    and b.rule.actions is not None and not (a.rule.actions & b.rule.actions):
+                continue
+            if any(c in b.rule.home for c in a.applies) or any(c in a.rule.home for c in b.applies):
+                continue  # ordered by `clause X applies`: the author related them on purpose
+            overlap, day = _windows_overlap(a.rule, b.rule, policy.effective)
+            if not overlap:
+                continue
+            both = an.f_and(a.targets, b.targets)
+            for branch in branches:
+                inside = an.f_and(both, branch)
+                if an.implies(model, inside, b.condition, 5000) is not True:
+                    continue
+                witness = _confirmed(policy, model, [inside, b.condition], a.rule, b.rule, day)
+                if witness is None:
+                    continue
+                where = a.rule if a.rule.policy == policy.name else b.rule
+                scope = "every event" if len(branches) == 1 else "every event that one branch of"
+                found.append(_warn(
+                    "PK308", f"rules `{a.rule.id}` (allow) and `{b.rule.id}` ({b.rule.effect}) conflict: "
+                    f"`{b.rule.id}` applies to {scope} `{a.rule.id}` allows"
+                    f"{'' if len(branches) == 1 else ''}, e.g. {witness}; the stronger "
+                    f"effect wins, so `{a.rule.id}` never allows those", where.span,
+                    f"if `{a.rule.id}` should win, write it as `exception {a.rule.id} to {b.rule.id}:`; "
+                    f"otherwise narrow it with `unless` so the two no longer overlap"))
+                break
+    return found
+
+
+def _confirmed(policy: Policy, model: an.Model, formulas: list[an.Formula], a: CompiledRule, b: CompiledRule,
+               day: date | None) -> str | None:
+    """A described event on which the evaluator fires both rules with their own effects, if one is found."""
+    for tries, asg in enumerate(an.witnesses(model, formulas, 5000)):
+        if tries >= 6:
+            return None
+        event = an.build_event(model, asg, day)
+        if event is None:
+            continue
+        try:
+            verdict = _judge(policy, event)
+        except Exception:  # not a valid event after all
+            continue
+        effects = {(f.rule, f.effect) for f in verdict.findings}
+        if (a.id, a.effect) in effects and (b.id, b.effect) in effects:
+            return an.describe(model, asg)
+    return None
+
+
+def _lines(policy: Policy) -> list[str]:
+    try:
+        return Path(policy.file).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def _date_span(lines: list[str], file: str, start: int, keyword: str, day: date, fallback: Span) -> Span:
+    """Where `effective D` / `until D` is written (the syntax tree keeps the date, not its position)."""
+    pattern = re.compile(rf"^(\s*){keyword}\s+{day.isoformat()}\b")
+    for number in range(max(start, 1), min(start + 80, len(lines)) + 1):
+        match = pattern.match(lines[number - 1])
+        if match:
+            column = len(match.group(1)) + 1
+            return Span(file, number, column, number, column + len(keyword) + 11)
+    return fallback
+
+
+def date_warnings(policy: Policy, lines: list[str] | None = None) -> list[Diagnostic]:
+    """PK310: effective dates out of order.
+
+    (An `until` on or before the `effective` date in force, the policy's included, is compile error PK211.)
+    """
+    lines = _lines(policy) if lines is None else lines
+    doc, found = policy.doc, []
+    file = doc.span.file
+    start = doc.effective
+
+    def warn(message: str, span: Span, help: str) -> None:
+        found.append(_warn("PK310", message, span, help))
+
+    if len(policy.layers) > 1:
+        parent = policy.layers[-2]
+        if parent.effective and start and start < parent.effective:
+            warn(f"policy `{doc.name}` takes effect ({start}) before `{parent.name}`, which it extends "
+                 f"({parent.effective}); the parent's rules do not apply until then",
+                 _date_span(lines, file, 1, "effective", start, doc.span),
+                 f"make it effective on or after {parent.effective}")
+    clauses = {c.id: c for c in doc.walk_clauses()}
+    for clause in clauses.values():
+        parent = clauses.get(clause.parent) if clause.parent else None
+        outer_start = (policy.clauses[parent.id].effective if parent else None) or start
+        outer_until = policy.clauses[parent.id].until if parent else None
+        whose = f"clause `{parent.id}`" if parent else "the policy"
+        if clause.effective and outer_start and clause.effective < outer_start:
+            warn(f"clause `{clause.id}` is effective {clause.effective}, before {whose} ({outer_start})",
+                 _date_span(lines, file, clause.span.line, "effective", clause.effective, clause.span),
+                 f"nothing under it applies before {outer_start}; use that date or a later one")
+        if clause.until and outer_until and clause.until > outer_until:
+            warn(f"clause `{clause.id}` runs until {clause.until}, after {whose} ends ({outer_until})",
+                 _date_span(lines, file, clause.span.line, "until", clause.until, clause.span),
+                 f"a clause cannot outlast the one it belongs to; end it by {outer_until}")
+    for rule in doc.all_rules():
+        d = rule.decision
+        home = policy.clauses.get(rule.clause) if rule.clause else None
+        outer_start = (home.effective if home else None) or start
+        outer_until = home.until if home else None
+        whose = f"clause `{home.id}`" if home and home.effective != start else "the policy"
+        name = f"rule `{rule.name}`" if rule.name else "this rule"
+        if d.effective and outer_start and d.effective < outer_start:
+            warn(f"{name} is effective {d.effective}, before {whose} ({outer_start})",
+                 _date_span(lines, file, rule.span.line, "effective", d.effective, rule.span),
+                 f"it cannot apply before {outer_start}; use that date or a later one")
+        if d.until and outer_until and d.until > outer_until:
+            warn(f"{name} runs until {d.until}, after clause `{home.id}` ends ({outer_until})",  # type: ignore[union-attr]
+                 _date_span(lines, file, rule.span.line, "until", d.until, rule.span),
+                 f"a rule cannot outlast the clause it encodes; end it by {outer_until}")
     return found
 
 
@@ -111,17 +395,40 @@ def policy_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
+MAX_POLICY_BYTES = 4 * 2**20  # the largest bundled policy is ~40 KiB; a policy of megabytes is not one
+
+
+def read_problem(path: Path) -> tuple[str | None, str | None]:
+    """(text, None) for a readable policy file, or (None, why not): missing, enormous, binary, not UTF-8, empty."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            return None, f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror or exc}"
+    if b"\x00" in data:
+        return None, "this is a binary file, not a policy"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"this file is not UTF-8 text (byte {exc.start})"
+    if not text.strip():
+        return None, "empty file, not a policy"
+    return text, None
+
+
 def lint_file(path: Path, sources: Path | None = None) -> list[Diagnostic]:
     """Every error and warning for one file, minus those its comments silence."""
+    text, problem = read_problem(path)
+    if problem is not None:
+        return [Diagnostic("PK000", problem, Span(str(path), 1, 1), "policies are UTF-8 text files ending in .pol")]
+    lines = text.splitlines() if text is not None else []
     try:
         policy = load(path)
-        diagnostics = policy_warnings(policy, sources)
+        diagnostics = policy_warnings(policy, sources, lines)
     except PolicyError as exc:
         diagnostics = exc.diagnostics
     except OSError as exc:
         diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(str(path), 1, 1))]
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
     return [d for d in diagnostics if not ignored(d, lines)]

@@ -31,14 +31,42 @@ class CaseResult:
 
 
 class TestFileError(Exception):
-    """A test file that cannot be read at all (bad YAML, no such policy)."""
+    """A test file that cannot be run (not the expected shape, its policy does not compile)."""
+
+
+class UnreadableTestFile(TestFileError):
+    """A test file that cannot be read at all: missing, binary, not UTF-8, empty, enormous or not YAML."""
+
+
+MAX_TEST_FILE_BYTES = 16 * 2**20
 
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError, OSError) as exc:
-        raise TestFileError(f"{path}: cannot read test file: {exc}") from None
+        size = path.stat().st_size
+        if size > MAX_TEST_FILE_BYTES:
+            raise UnreadableTestFile(f"{path}: too large for a test file ({size / 2**20:.1f} MiB; "
+                                     f"at most {MAX_TEST_FILE_BYTES // 2**20} MiB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableTestFile(f"{path}: cannot read test file: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        raise UnreadableTestFile(f"{path}: this is a binary file, not a YAML test file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableTestFile(f"{path}: this file is not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise UnreadableTestFile(f"{path}: empty file, no test cases")
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UnreadableTestFile(f"{path}: not valid YAML: {problem}{where}") from None
+    except RecursionError:
+        raise UnreadableTestFile(f"{path}: not valid YAML: nested too deeply") from None
 
 
 def _policy(spec: dict[str, Any], path: Path) -> Policy:
