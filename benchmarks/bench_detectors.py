@@ -1,16 +1,23 @@
 """Quality and speed of policykit's built-in detectors.
 
-    .venv/bin/python benchmarks/bench_detectors.py            # quality table, throughput, hostile inputs
+    .venv/bin/python benchmarks/bench_detectors.py            # quality tables, throughput, hostile inputs
     .venv/bin/python benchmarks/bench_detectors.py --errors   # also list every false positive / negative
-    .venv/bin/python benchmarks/bench_detectors.py --quick    # smaller throughput run
+    .venv/bin/python benchmarks/bench_detectors.py --quick    # smaller throughput and hostile-input runs
+    .venv/bin/python benchmarks/bench_detectors.py --rounds 15 --no-hostile
 
 Quality: per-category precision and recall on the labelled development set
 (tests/data/detector_devset.jsonl: {"text": ..., "labels": [...]}), a text counting as positive for a
-category when any built-in detector reports a hit of it; the same for the held-out set
-(tests/data/detector_holdout.jsonl), written after the detectors were tuned and never tuned on.
+category when any built-in detector reports a hit of it; the same for held-out set 1
+(tests/data/detector_holdout.jsonl: written after the first tuning; its misses have since been looked
+at, so it is no longer unseen) and held-out set 2 (tests/data/detector_holdout2.jsonl: written and
+labelled before the detectors were run on it, and not tuned on).
 Throughput: comments per CPU-second through *all* built-in detectors (each detector called once per
 comment, as the evaluator does), one thread, on mixed streams of comments of at most 300 characters
-drawn from the dev set: a typical mix (20% flagged: the bar), the dev set's own mix, flagged only.
+drawn from the dev set: a typical mix (20% flagged), the dev set's own mix, flagged only. Each stream
+is timed for several rounds (CPU time of this process, so other work on a shared machine counts less,
+though not nothing) and the median and the best round are printed, each mix against 20,000 comments
+per second on its median; the exit status follows the issue's bar: the dev-set quality bar and the
+typical mix.
 Hostile inputs: wall time for 1 MB comments and pathological repetitions, which must grow linearly.
 """
 
@@ -30,6 +37,7 @@ from policykit.detectors import default_detectors  # noqa: E402
 
 DEVSET = ROOT / "tests" / "data" / "detector_devset.jsonl"
 HOLDOUT = ROOT / "tests" / "data" / "detector_holdout.jsonl"
+HOLDOUT2 = ROOT / "tests" / "data" / "detector_holdout2.jsonl"
 BAR = {  # category → (precision, recall) the issue requires
     "profanity": (0.95, 0.90),
     "threat": (0.95, 0.90),
@@ -109,43 +117,50 @@ def _stream(rows: list[dict], n: int, flagged_share: float | None, seed: int) ->
     return out
 
 
-def _rate(detectors, stream: list[str]) -> tuple[float, float, int]:
+def _rate(detectors, stream: list[str], rounds: int) -> tuple[float, float, int]:
+    """(median, best) comments per CPU-second over `rounds` timed rounds, and the hits of one round."""
     for t in stream[:300]:  # warm up: compile automata, fill the folding tables
         for d in detectors:
             d.detect(t)
-    best_cpu = best_wall = float("inf")
+    rates = []
     hits = 0
-    for _ in range(3):  # best of three rounds, as usual for micro-benchmarks on a shared machine
+    for _ in range(rounds):
         # fresh copies: the per-thread analysis cache only ever spans the detectors of one text
         copies = [("" + t + " ")[:-1] for t in stream]
-        wall0, cpu0 = time.perf_counter(), time.process_time()
+        cpu0 = time.process_time()
         hits = 0
         for t in copies:
             for d in detectors:
                 hits += len(d.detect(t))
-        best_cpu = min(best_cpu, time.process_time() - cpu0)
-        best_wall = min(best_wall, time.perf_counter() - wall0)
-    return len(stream) / best_cpu, len(stream) / best_wall, hits
+        rates.append(len(stream) / max(time.process_time() - cpu0, 1e-9))
+    rates.sort()
+    return rates[len(rates) // 2], rates[-1], hits
 
 
-def throughput(detectors, rows: list[dict], n: int) -> float:
+def throughput(detectors, rows: list[dict], n: int, rounds: int) -> float:
     """Comments per CPU-second (per core: CPU time of this one thread, whatever else the machine
-    runs) through every built-in detector, each called once per comment as the evaluator does."""
+    runs) through every built-in detector, each called once per comment as the evaluator does.
+    Returns the typical mix's median (the issue's bar is about typical comments); the others are
+    printed against the same 20,000."""
     print(f"throughput through all {len(detectors)} detectors, one thread, comments <= 300 chars, "
-          f"{n} per stream, best of 3:")
-    result = 0.0
-    for label, share, is_bar in (("typical mix: 20% flagged, 80% clean", 0.2, True),
-                                 ("dev set mix: 64% flagged", None, False),
-                                 ("flagged only (worst case)", 1.0, False)):
+          f"{n} per stream, {rounds} rounds (median and best round, comments per CPU-second):")
+    typical = 0.0
+    for label, share in (("typical mix: 20% flagged, 80% clean", 0.2),
+                         ("dev set mix", None),
+                         ("flagged only (worst case)", 1.0)):
         stream = _stream(rows, n, share, seed=4)
-        cpu_rate, wall_rate, hits = _rate(detectors, stream)
+        median, best, hits = _rate(detectors, stream, rounds)
         avg = sum(map(len, stream)) / len(stream)
-        bar = f"  bar >= 20,000: {'pass' if cpu_rate >= 20000 else 'FAIL'}" if is_bar else ""
-        print(f"  {label:<38} {cpu_rate:>9,.0f} comments per CPU-second ({wall_rate:,.0f}/s wall; "
-              f"mean {avg:.0f} chars, {hits} hits){bar}")
-        if is_bar:
-            result = cpu_rate
-    return result
+        flagged = sum(1 for t in stream if t in _FLAGGED) / len(stream)
+        print(f"  {label:<38} median {median:>9,.0f}   best {best:>9,.0f}   "
+              f"({flagged:.0%} flagged, mean {avg:.0f} chars, {hits} hits)  "
+              f"bar >= 20,000: {'pass' if median >= 20000 else 'FAIL'}")
+        if share == 0.2:
+            typical = median
+    return typical
+
+
+_FLAGGED: set[str] = set()
 
 
 def hostile(detectors, quick: bool) -> None:
@@ -182,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="list false positives and negatives")
     ap.add_argument("--quick", action="store_true", help="smaller throughput and hostile-input runs")
     ap.add_argument("--no-hostile", action="store_true", help="skip the hostile-input timings")
+    ap.add_argument("--rounds", type=int, default=7, help="timed rounds per stream (median and best printed)")
     args = ap.parse_args(argv)
     detectors = default_detectors()
     rows = load()
@@ -189,9 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if HOLDOUT.exists():
         quality(detectors, load(HOLDOUT), args.errors,
-                "held-out set (written after tuning, never tuned on; small: read with care)", bar=False)
+                "held-out set 1 (written after the first tuning; its misses were since looked at and the "
+                "patterns generalised: no longer unseen)", bar=False)
         print()
-    rate = throughput(detectors, rows, 5000 if args.quick else 30000)
+    if HOLDOUT2.exists():
+        quality(detectors, load(HOLDOUT2), args.errors,
+                "held-out set 2 (written before the detectors were run on it; not tuned on)", bar=False)
+        print()
+    _FLAGGED.update(r["text"] for r in rows if r["labels"])
+    rate = throughput(detectors, rows, 5000 if args.quick else 20000, args.rounds)
     if not args.no_hostile:
         print()
         hostile(detectors, args.quick)

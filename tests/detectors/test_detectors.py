@@ -59,7 +59,7 @@ def test_default_detectors_follow_the_protocol():
 
 
 def test_hits_carry_evidence():
-    text = "What the hell, call me at (612) 555-0198"
+    text = "What the hell, her cell is (612) 555-0198"
     found = hits(text)
     assert {h.category for h in found} == {"profanity", "personal_information"}
     for h in found:
@@ -147,6 +147,42 @@ def test_leet_threat_and_spaced_threat():
     assert "threat" in categories("I'm gonna k i l l the next person who parks in my spot.")
 
 
+# -- threat constructions beyond "I will <harm> <person>" ---------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "gonna firebomb the tax office tomorrow",                           # explosives/arson, no subject
+    "Somebody needs to plant a bomb under the county building.",        # a call to do it
+    "I'll drive over to the school board office and stab somebody.",    # going somewhere to do harm
+    "We're bringing our rifles to the next council meeting.",           # bringing a weapon
+    "I will drive my truck into the protesters on Saturday.",
+    "Keep it up and I'll break your legs, councilman.",
+])
+def test_threat_constructions(text):
+    assert "threat" in categories(text), [(h.category, h.match) for h in hits(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Everyone blow up the mayor's phone lines tomorrow!",     # calls, not a bomb
+    "We are going to blow up his inbox until he answers.",
+    "That intersection is going to kill someone, add a light.",  # a warning, not a threat
+    "Budget cuts will gut the parks department.",             # an idiom about a department
+    "The fireworks will light up the whole town hall plaza.",
+])
+def test_threat_near_misses(text):
+    assert "threat" not in categories(text), [(h.category, h.match) for h in hits(text)]
+
+
+def test_contest_entry_mechanics_and_prizes():
+    assert "contest" in categories("Share with a neighbor to enter!")
+    assert "contest" in categories("Win one of two season passes to the zoo this weekend")
+    assert "contest" not in categories("I would like to win the argument about the bike lanes.")
+
+
+def test_abbreviated_swearing():
+    assert "profanity" in categories("what an f-ing mess on Route 9")
+    assert "profanity" not in categories("I got an F in chemistry and an A in history.")
+
+
 # -- the Scunthorpe problem ----------------------------------------------------------------------------
 
 TRAPS = [
@@ -186,16 +222,26 @@ def test_dick_is_still_caught_outside_a_name():
 
 
 @pytest.mark.parametrize("text", [
-    "Call me at (612) 555-0198 about the zoning issue.",
-    "Email me at jenny.hobbs84@gmail.com",
-    "Reach out to mark dot stevens at yahoo dot com",
-    "tony[at]gmail[dot]com",
-    "My social security number is 219-09-8999",
+    "My neighbor Kyle's number is (612) 555-0198, tell him to move his car.",
+    "Her cell is 315 422 8876, call her and complain.",
+    "Here's the councilman's personal cell: 212.639.9675, blow it up.",
+    "His personal email is jenny.hobbs84@gmail.com, tell him what you think.",
+    "Contact the landlord at rkellerman@hotmail.com, he ignores everyone.",
+    "Contact Susan at susan.patel@yahoo.com for the PTA meeting.",
+    "his email is mark dot stevens at yahoo dot com",
+    "her email: tony[at]gmail[dot]com",
+    "You can call my husband on 585-301-6644 about the tree.",
+    "Mayor Smith: 315-422-8876, call him day and night",
+    "My kid's teacher Mrs. Grant, her cell is 315 422 8876, is not answering.",
+    "📞 ３１５－４４７－２２９１ is her number",
+    "My social security number is 219-09-8999",   # SSNs always, whoever's they are
     "SSN 123456789 is on the form",
-    "His DOB is 04/12/1979",
+    "His DOB is 04/12/1979",                       # dates of birth always
+    "My date of birth is 02/11/1958 and the DMV still says I'm 30.",
     "Date of birth: March 3, 1962",
     "The guy who hit my car lives at 1187 Westcott Street, apartment 3.",
-    "📞 ３１５－４４７－２２９１ call me",
+    "I know where you live, 77 Harmon Rd. Watch yourself.",
+    "My neighbor's address is 14 Maple Ct, go tell him.",
 ])
 def test_personal_information_found(text):
     found = [h for h in hits(text) if h.category == "personal_information"]
@@ -213,15 +259,44 @@ def test_personal_information_found(text):
     "The hearing is on 03/14/2025 at 6:30 PM.",           # a date, not a birth date
     "SSN 000-12-3456 is not a real number",                # never issued
     "Our office hours are 9-5, call (315) 448-8200 for help.",
+    # the writer's own details, given freely: not personal information about another person
+    "Call me at (612) 555-0198 about the zoning issue.",
+    "my phone number is 212-555-0147 call anytime",
+    "📞 ３１５－４４７－２２９１ call me",
+    "Email me at jenny.hobbs84@gmail.com and I'll send you the petition.",
+    "Reach me at tony[at]gmail[dot]com",
+    "I live at 42 Birch Lane and the plow skipped us again.",
+    "Meet at my place, 25 Lincoln Ave, for the neighborhood watch.",
+    "My home address is 88 Grove St, please send the permit there.",
+    "I told her about it, you can text me at 801-377-2190.",   # the nearest cue is the writer's
+    # contact details nobody is named for
+    "Text 718-204-5592 for the neighborhood group chat.",
+    "Contact: j.smith1970@aol.com, 651-230-8891",
 ])
 def test_personal_information_near_misses(text):
-    assert "personal_information" not in categories(text)
+    assert "personal_information" not in categories(text), [(h.category, h.match) for h in hits(text)]
+
+
+def test_personal_information_is_about_another_person():
+    # the same number: reported when the text says it is someone else's, not when it is the writer's
+    assert "personal_information" in categories("Her number is 315-420-7788, call her.")
+    assert "personal_information" not in categories("My number is 315-420-7788, call me.")
+    # the nearest cue decides: the writer's own number after talking about someone else
+    assert "personal_information" not in categories("She asked about the tree; you can call me at 315-420-7788.")
+    # a cue after the number counts when there is none before it
+    assert "personal_information" in categories("Jim Baker 315-420-7788, call him day and night")
+    # a sentence boundary ends the context ("her" belongs to the earlier sentence)
+    assert "personal_information" not in categories("I met her at the meeting. Tickets: 315-420-7788.")
+    # a possessive that names no person is not an owner
+    assert "personal_information" not in categories("Here's my email: pat.lee77@gmail.com")
+    (h,) = [h for h in hits("Kyle's cell is (315) 420-7788.") if h.category == "personal_information"]
+    assert h.match == "(315) 420-7788"
 
 
 def test_personal_information_allow_list():
     d = PersonalInfoDetector(allow=["(315) 448-8005", "mayor.smith@example.org"])
-    assert d.detect("Call (315) 448-8005 or write mayor.smith@example.org") == []
-    assert d.detect("Call (315) 447-2291") != []
+    assert d.detect("Her numbers: (315) 448-8005, or write her at mayor.smith@example.org") == []
+    assert d.detect("Her number is (315) 447-2291") != []
 
 
 # -- extension API ----------------------------------------------------------------------------------
@@ -270,7 +345,12 @@ def test_pattern_syntax_and_prefilter_atoms():
                           "@exempt threat\nshoot you an email\n")
     assert [(p.category, p.score, p.check, p.exempt) for p in pats] == [
         ("threat", 0.8, "name", False), ("threat", 0.8, None, True)]
-    assert required_atoms(pats[0].source) == [frozenset({"we will kill you", "we will shoot you"})]
+    # whole words: a literal that starts or ends the pattern is required with a space around it
+    assert required_atoms(pats[0].source) == [frozenset({" we will kill you ", " we will shoot you "})]
+    assert required_atoms(r"(?:ill|imma) (?:{W} ){0,2}(?:kill|shoot)".replace("{W}", "[a-z0-9]+"), 2) == [
+        frozenset({"kill ", "shoot "}), frozenset({" ill ", " imma "})]
+    # the literal prefixes of a part that is not finite still count: "for ward" from "for ward [0-9]+"
+    assert required_atoms(r"[A-Z][a-z]+ for (?:mayor|ward [0-9]+)") == [frozenset({" for mayor", " for ward "})]
     with pytest.raises(ValueError):
         parse_patterns("@category x\n{UNKNOWN}")
 

@@ -34,3 +34,22 @@ class Detector(Protocol):
     def detect(self, text: str) -> Sequence[Hit]:
         """Every hit of any of this detector's categories in `text`."""
         ...
+
+
+_new = object.__new__
+_SETTERS = tuple(Hit.__dict__[f].__set__ for f in ("category", "start", "end", "match", "detector", "score"))
+
+
+def make_hit(category: str, start: int, end: int, match: str, detector: str, score: float) -> Hit:
+    """``Hit(category, start, end, match, detector, score)``, built about twice as fast (a frozen
+    dataclass's ``__init__`` goes through ``object.__setattr__`` field by field; the built-in detectors
+    make many hits). The same object in every respect."""
+    h = _new(Hit)
+    s0, s1, s2, s3, s4, s5 = _SETTERS
+    s0(h, category)
+    s1(h, start)
+    s2(h, end)
+    s3(h, match)
+    s4(h, detector)
+    s5(h, score)
+    return h

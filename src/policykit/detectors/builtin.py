@@ -12,10 +12,11 @@ import itertools
 import threading
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .base import Hit
+from .base import Hit, make_hit
 from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context, load_data
 from .links import LinkDetector
 from .normalize import Analysis, analyse
+from .normalize import _local as _LOCAL
 from .patterns import Pattern, PatternSet, parse_patterns
 from .pii import PersonalInfoMatcher
 
@@ -102,7 +103,8 @@ class Engine:
         cached = an.results.get(key)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        lm, ps = self._compile()
+        compiled = self._compiled
+        lm, ps = compiled if compiled is not None else self._compile()
         hits: list = []
         exempt: list = []
         atoms: set | None = None
@@ -123,25 +125,45 @@ class Engine:
             return _EMPTY
         if exempt:
             hits = apply_exemptions(hits, exempt)
+        if len(hits) == 1:  # the common case for a flagged comment: one hit, nothing to merge or order
+            c, a, b, score, term = hits[0]
+            if term is not None and term.name and is_name_context(an.norm, a, b):
+                an.results[key] = _EMPTY
+                return _EMPTY
+            out = _Results()
+            if an.omap is not None:
+                a, b = an.to_original(a, b)
+            out.append((c, a, b, round(score, 3) if score < 1.0 else 1.0))
+            out.categories = frozenset((c,))
+            an.results[key] = out
+            return out
         norm = an.norm
-        best: dict[tuple[str, int, int], float] = {}
+        # keyed (start, -end, category): sorted, the keys come in text order, longest first
+        best: dict[tuple[int, int, str], float] = {}
+        get = best.get
         for c, a, b, score, term in hits:
             if term is not None and term.name and is_name_context(norm, a, b):
                 continue
-            k = (c, a, b)
-            if best.get(k, -1.0) < score:
+            k = (a, -b, c)
+            if get(k, -1.0) < score:
                 best[k] = score
-        if "violence" in {k[0] for k in best} and any(k[0] == "threat" for k in best):
+        if not best:
+            an.results[key] = _EMPTY
+            return _EMPTY
+        cats = {k[2] for k in best}
+        if "violence" in cats and "threat" in cats:
             # a threat of violence is reported as a threat; violent words overlapping it are not a second finding
-            threats = [(a, b) for c, a, b in best if c == "threat"]
-            for k in [k for k in best if k[0] == "violence"]:
-                if any(ta < k[2] and k[1] < tb for ta, tb in threats):
+            threats = [(a, -nb) for a, nb, c in best if c == "threat"]
+            for k in [k for k in best if k[2] == "violence"]:
+                if any(ta < -k[1] and k[0] < tb for ta, tb in threats):
                     del best[k]
-        out: list[tuple[str, int, int, float]] = []
+        out = _Results()
         # drop a hit lying inside a longer one of the same category ("bitch" in "son of a bitch")
         last: dict[str, int] = {}
         counts: dict[str, int] = {}
-        for (c, a, b), score in sorted(best.items(), key=lambda kv: (kv[0][1], -kv[0][2], kv[0][0])):
+        omap = an.omap
+        for k in sorted(best):
+            a, b, c = k[0], -k[1], k[2]
             if last.get(c, -1) >= b:
                 continue
             last[c] = b
@@ -149,10 +171,19 @@ class Engine:
             if n >= MAX_HITS_PER_CATEGORY:
                 continue
             counts[c] = n + 1
-            oa, ob = an.to_original(a, b)
-            out.append((c, oa, ob, round(min(score, 1.0), 3)))
+            score = best[k]
+            if omap is not None:
+                a, b = an.to_original(a, b)
+            out.append((c, a, b, round(score, 3) if score < 1.0 else 1.0))
+        out.categories = frozenset(counts)
         an.results[key] = out
         return out
+
+
+class _Results(list):
+    """An engine's hits for one text, with the set of their categories (most detectors see none of theirs)."""
+
+    __slots__ = ("categories",)
 
 
 _shared: Engine | None = None
@@ -218,7 +249,9 @@ class WordListDetector:
     def detect(self, text: str) -> list[Hit]:
         if not text:
             return []
-        an = analyse(text)
+        an = _LOCAL.__dict__.get("last")  # analyse(text), inlined: this runs once per detector and text
+        if an is None or (an.text is not text and an.text != text):
+            an = analyse(text)
         engine = self._engine
         raw = an.results.get(engine._key)
         if raw is None:
@@ -226,15 +259,19 @@ class WordListDetector:
         if not raw:
             return []
         cats = self.categories
+        if cats.isdisjoint(raw.categories):
+            return []
         name = self.name
-        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw if c in cats]
+        return [make_hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw if c in cats]
 
     def __repr__(self) -> str:
         return f"WordListDetector({self.name!r}, categories={sorted(self.categories)})"
 
 
 class PersonalInfoDetector:
-    """Phone numbers, e-mail addresses, SSNs, residential addresses, dates of birth.
+    """Social security numbers and dates of birth; phone numbers, e-mail addresses and home addresses
+    that the text attributes to someone other than the writer (see `pii` and docs/detectors.md,
+    "Consent and ownership").
 
     ``PersonalInfoDetector(region="GB", allow=["311", "(315) 448-8005", "clerk@example.org"])``:
     `region` is where numbers without a ``+`` are read; `allow` lists numbers and addresses that are
@@ -245,16 +282,28 @@ class PersonalInfoDetector:
                  allow: Iterable[str] = ()) -> None:
         self.name = name
         self.categories = frozenset({"personal_information"})
-        self._engine = Engine(pii=PersonalInfoMatcher(region, allow))
+        self._pii = PersonalInfoMatcher(region, allow)
+        self._key = next(_ENGINE_IDS)
 
     def detect(self, text: str) -> list[Hit]:
         if not text:
             return []
-        raw = self._engine.run(analyse(text))
+        an = _LOCAL.__dict__.get("last")
+        if an is None or (an.text is not text and an.text != text):
+            an = analyse(text)
+        raw = an.results.get(self._key)
+        if raw is None:
+            # the matcher's hits do not overlap and come in text order (see PersonalInfoMatcher.match)
+            found, _ = self._pii.match(an)
+            raw = []
+            for c, a, b, score, _term in found[:MAX_HITS_PER_CATEGORY]:
+                a, b = an.to_original(a, b)
+                raw.append((c, a, b, round(score, 3) if score < 1.0 else 1.0))
+            an.results[self._key] = raw
         if not raw:
             return []
         name = self.name
-        return [Hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw]
+        return [make_hit(c, a, b, text[a:b], name, s) for c, a, b, s in raw]
 
 
 _default_pii: PersonalInfoDetector | None = None

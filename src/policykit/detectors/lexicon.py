@@ -303,7 +303,7 @@ class LexiconMatcher:
                 atoms.update(ids)
             if not items:
                 continue
-            a, b = st.to_view(end - klen + 1, end + 1)
+            a, b = st.to_view(end - klen + 2, end)  # the key without its padding spaces
             for obj, f in items:
                 if isinstance(obj, Exemption):
                     exempt.append((a, b, obj.only))
@@ -404,7 +404,16 @@ class LexiconMatcher:
             return hits, exempt
         lower = an.lower_stream
         marks = self._scan(lower, 1.0, hits, exempt, atoms)
-        streams = [st for st in (an.leet, an.bang) if st is not None]
+        leet, bang = an.leet, an.bang
+        if leet is None and bang is None:  # the common case: no leet or mask character in the text
+            if marks:
+                if _TRIPLE_MARK in marks:
+                    self._scan_tokens(lower, hits)
+                if _SPACED_MARK in marks:
+                    self._scan_spaced(lower, hits)
+            self._scan_glued(an, hits)
+            return hits, exempt
+        streams = [st for st in (leet, bang) if st is not None]
         for st in streams:
             marks |= self._scan(st, EVASION, hits, exempt)
         targets = streams or [lower]

@@ -147,16 +147,24 @@ def _extract(an: Analysis) -> list[Link]:
     return out
 
 
+def _links(text: str) -> list[Link]:
+    """The links of `text`, shared (do not modify): computed once per analysed text."""
+    an = analyse(text)
+    cached = an.results.get(_KEY)
+    if cached is None:
+        cached = _extract(an)
+        an.results[_KEY] = cached
+    return cached  # type: ignore[return-value]
+
+
+_KEY = id(_extract)
+
+
 def links(text: str) -> list[Link]:
     """Every link in `text`, normalised, in order. Linear time (one RE2 pass)."""
     if not text:
         return []
-    an = analyse(text)
-    cached = an.results.get(id(_extract))
-    if cached is None:
-        cached = _extract(an)
-        an.results[id(_extract)] = cached
-    return list(cached)  # type: ignore[arg-type]
+    return list(_links(text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -248,8 +256,13 @@ class LinkDetector:
         self.categories = frozenset(self._by_cat)
 
     def detect(self, text: str) -> list[Hit]:
+        if not text:
+            return []
+        found = _links(text)
+        if not found:
+            return []
         hits = []
-        for link in links(text):
+        for link in found:
             for cat, doms in self._by_cat.items():
                 if _in(link.domain, doms) or (link.lookalike and _in(link.lookalike, doms)):
                     hits.append(Hit(cat, link.start, link.end, text[link.start:link.end], self.name, 0.9))

@@ -28,7 +28,7 @@ import unicodedata
 from array import array
 from bisect import bisect_right
 from itertools import accumulate, compress, repeat
-from operator import add
+from operator import add, sub
 from typing import Callable
 
 from anyascii import anyascii
@@ -194,6 +194,7 @@ def _shape(b: int) -> int:
 
 # letters → 'a', leet characters → '1', '!#%' → '!', the rest → ' ': where evasions can hide
 SHAPE_TABLE = bytes(_shape(b) for b in range(256))
+_NOT_EVASIVE = bytes(b for b in range(256) if SHAPE_TABLE[b] in b"a ")
 
 
 class Stream:
@@ -222,49 +223,65 @@ class Stream:
 
     def _index(self) -> None:
         # token starts in the view: split on single spaces (empty parts are extra spaces), add up the
-        # lengths; in the joined string: add up token lengths. C-level iterators, linear.
-        parts = self.view.split(b" ")
+        # lengths; in the joined string: add up token lengths. C-level iterators, linear. `_vs` holds,
+        # per token, its view start minus its joined-string start.
+        view = self.view
+        if view[:1] != b" " and len(self.b) == len(view.rstrip(b" ")) + 2:
+            # single spaces between the tokens already (only the end may be padded): a shift by one
+            n = len(self.tokens)
+            self._ss = list(accumulate(map(add, map(len, self.tokens), repeat(1)), initial=1))[:n]
+            self._vs = [-1] * n
+            return
+        parts = view.split(b" ")
         starts = accumulate(map(add, map(len, parts), repeat(1)), initial=0)
-        self._vs = list(compress(starts, parts))
         toks = self.tokens
-        self._ss = list(accumulate(map(add, map(len, toks), repeat(1)), initial=1))[: len(toks)]
+        ss = list(accumulate(map(add, map(len, toks), repeat(1)), initial=1))
+        ss.pop()
+        self._vs = list(map(sub, compress(starts, parts), ss))
+        self._ss = ss
 
     def token_at(self, pos: int) -> int:
         """Index of the token containing joined-string position `pos` (a space belongs to the left).
 
-        Matches arrive mostly in order, so the previous answer (or the next token) is tried first:
-        amortised constant time for in-order lookups, a binary search otherwise."""
+        Matches arrive mostly in order, so the search starts from the previous answer: a binary
+        search over the distance moved, which adds up to linear time for in-order lookups."""
         ss = self._ss
         if ss is None:
             self._index()
             ss = self._ss
-        n = len(ss)  # type: ignore[arg-type]
         k = self._hint
-        if k < n and ss[k] <= pos and (k + 1 == n or pos < ss[k + 1]):  # type: ignore[index]
-            return k
-        k += 1
-        if k < n and ss[k] <= pos and (k + 1 == n or pos < ss[k + 1]):  # type: ignore[index]
-            self._hint = k
-            return k
-        k = max(0, bisect_right(ss, pos) - 1)  # type: ignore[arg-type]
+        if ss[k] <= pos:  # type: ignore[index]
+            k = bisect_right(ss, pos, k) - 1  # type: ignore[arg-type]
+        else:
+            k = max(0, bisect_right(ss, pos, 0, k) - 1)  # type: ignore[arg-type]
         self._hint = k
         return k
 
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         """Map joined-string span [a, b) (spaces at either end stripped) to a view span."""
-        bb = self.b
-        while a < b and bb[a] == 32:
-            a += 1
-        while b > a and bb[b - 1] == 32:
-            b -= 1
         if a >= b:
             return (0, 0)
-        k = self.token_at(a)
-        ss, vs = self._ss, self._vs
-        va = vs[k] + (a - ss[k])  # type: ignore[index]
-        k2 = self.token_at(b - 1)
-        vb = vs[k2] + (b - 1 - ss[k2]) + 1  # type: ignore[index]
-        return va, vb
+        bb = self.b
+        if bb[a] == 32 or bb[b - 1] == 32:
+            while a < b and bb[a] == 32:
+                a += 1
+            while b > a and bb[b - 1] == 32:
+                b -= 1
+            if a >= b:
+                return (0, 0)
+        ss = self._ss
+        if ss is None:
+            self._index()
+            ss = self._ss
+        k = self._hint
+        if ss[k] <= a:  # type: ignore[index]
+            k = bisect_right(ss, a, k) - 1  # type: ignore[arg-type]
+        else:
+            k = max(0, bisect_right(ss, a, 0, k) - 1)  # type: ignore[arg-type]
+        k2 = bisect_right(ss, b - 1, k) - 1  # type: ignore[arg-type]
+        self._hint = k2
+        vs = self._vs
+        return a + vs[k], b + vs[k2]  # type: ignore[index]
 
 
 class LowerStream:
@@ -322,15 +339,22 @@ class Analysis:
     def lower(self) -> str:
         """The plain stream as a lower-case str (same offsets as ``plain.b``)."""
         if self._lower is None:
-            self._lower = self.plain.s.lower()
+            self._lower = self.plain.b.lower().decode("ascii")
         return self._lower
 
     def _shapes(self) -> None:
+        # the common answer, "no leet or mask character at all", in one C call: the text with every
+        # byte deleted whose shape is a letter or a space
+        if not self.nb.translate(None, _NOT_EVASIVE):
+            self._leet = self._bang = None
+            return
         shape = self.nb.translate(SHAPE_TABLE)
+        has1 = b"1" in shape
         # a leet character touching a letter (sh1t, $hit, f**k, @ss) makes the leet reading worth it
-        self._leet = Stream(self.nb.translate(LEET_TABLE)) if (b"a1" in shape or b"1a" in shape) else None
+        self._leet = Stream(self.nb.translate(LEET_TABLE)) if has1 and (b"a1" in shape or b"1a" in shape) else None
         # '!', '@', '#' or '%' between letters (sh!t, f@ck, f#ck) makes the masked reading worth it
-        inner = b"a!a" in shape or b"a!!a" in shape or b"a!!!a" in shape or b"a1a" in shape
+        inner = (b"!a" in shape or (has1 and b"1a" in shape)) and (
+            b"a!a" in shape or b"a!!a" in shape or b"a!!!a" in shape or b"a1a" in shape)
         self._bang = Stream(self.nb.translate(LEET_BANG_TABLE)) if inner and (
             b"!" in self.nb or b"@" in self.nb or b"#" in self.nb or b"%" in self.nb) else None
 

@@ -27,9 +27,10 @@ run only for categories that have a hit.
 
 from __future__ import annotations
 
+import functools
 import re as _re  # for macro expansion of pattern files only; input text only ever meets RE2
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 import ahocorasick
 import re2
@@ -156,60 +157,71 @@ def required_atoms(src: str, limit: int = 1) -> list[frozenset[str]] | None:
     A prefilter in the manner of RE2's FilteredRE2: one Aho–Corasick pass finds which atoms occur,
     and only patterns whose every set has an atom present are run. Derived from the expression's parse
     tree (consecutive finite parts are multiplied out, so ``vote for (a|b)`` gives ``vote for a``,
-    ``vote for b``); any construct it does not understand adds no requirement. The most selective
-    `limit` sets are kept.
+    ``vote for b``; a part that is not finite contributes the literal prefixes its matches must start
+    with, so ``for (?:mayor|ward \\d+)`` gives ``for mayor``, ``for ward``); any construct it does not
+    understand adds no requirement. Patterns match whole words of a stream padded with spaces, so a
+    literal that starts (ends) the pattern with a letter or digit is required with a space before
+    (after) it: ``ill`` does not switch on a pattern for "will". The most selective `limit` sets are
+    kept.
     """
     try:
         from re import _constants as C  # type: ignore[attr-defined]
-        from re import _parser as P  # type: ignore[attr-defined]
 
-        tree = P.parse(src.replace("(?-i:", "(?:"))
+        tree = _tree(src)
     except Exception:  # noqa: BLE001 - a prefilter may always fall back to running the pattern
         return None
     cap = 3000
     repeats = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT))
+    NOTHING: tuple[set[str], bool] = ({""}, False)
 
-    def finite(nodes) -> set[str] | None:
+    def times(x: set[str], y: set[str]) -> set[str] | None:
+        if len(x) * len(y) > cap:
+            return None
+        return {a + b for a in x for b in y}
+
+    def seq(nodes) -> tuple[set[str], bool]:
+        """(literal prefixes every match of `nodes` starts with, whether they are the whole matches)."""
         out = {""}
         for op, av in nodes:
-            e = finite_node(op, av)
-            if e is None:
-                return None
-            out = {x + y for x in out for y in e}
-            if len(out) > cap:
-                return None
-        return out
+            e, complete = node(op, av)
+            nxt = times(out, e)
+            if nxt is None:
+                return out, False
+            out = nxt
+            if not complete:
+                return out, False
+        return out, True
 
-    def finite_node(op, av) -> set[str] | None:
+    def node(op, av) -> tuple[set[str], bool]:
         if op is C.LITERAL:
-            return {chr(av).lower()}
+            return {chr(av).lower()}, True
         if op is C.AT:
-            return {""}
+            return {""}, True
         if op is C.SUBPATTERN:
-            return finite(av[-1])
+            return seq(av[-1])
         if op is C.BRANCH:
             out: set[str] = set()
+            complete = True
             for alt in av[1]:
-                f = finite(alt)
-                if f is None:
-                    return None
+                f, c = seq(alt)
                 out |= f
+                complete &= c
                 if len(out) > cap:
-                    return None
-            return out
+                    return NOTHING
+            return out, complete
         if op in repeats:
             lo, hi, child = av
-            if hi <= 1:
-                f = finite(child)
-                if f is None:
-                    return None
-                return f | {""} if lo == 0 else f
-            return None
+            f, c = seq(child)
+            if hi <= 1 and c:
+                return (f | {""} if lo == 0 else f), True
+            if lo == 0:
+                return NOTHING
+            return f, False
         if op is C.IN:
             chars = [chr(v).lower() for o, v in av if o is C.LITERAL]
             if len(chars) == len(av) and 0 < len(chars) <= 4:
-                return set(chars)
-        return None
+                return set(chars), True
+        return NOTHING
 
     def weight(strings: frozenset[str]) -> float:
         def w(a: str) -> float:
@@ -218,38 +230,51 @@ def required_atoms(src: str, limit: int = 1) -> list[frozenset[str]] | None:
 
         return min(map(w, strings))
 
-    def reqs(nodes) -> list[frozenset[str]]:
+    def reqs(nodes, at_start: bool, at_end: bool) -> list[frozenset[str]]:
         out: list[frozenset[str]] = []
         run: set[str] = {""}
+        starts = at_start  # whether `run` begins where the match begins
 
-        def flush() -> None:
-            nonlocal run
+        def flush(ends: bool) -> None:
+            nonlocal run, starts
             if "" not in run and run:
-                out.append(frozenset(run))
+                atoms = run
+                if starts:
+                    atoms = {" " + a if a[:1].isalnum() else a for a in atoms}
+                if ends:
+                    atoms = {a + " " if a[-1:].isalnum() else a for a in atoms}
+                out.append(frozenset(atoms))
             run = {""}
+            starts = False
 
-        for op, av in nodes:
-            e = finite_node(op, av)
-            if e is not None:
-                if len(run) * len(e) <= cap:
-                    run = {x + y for x in run for y in e}
-                else:
-                    flush()
+        last = len(nodes) - 1
+        for k, (op, av) in enumerate(nodes):
+            e, complete = node(op, av)
+            if complete:
+                nxt = times(run, e)
+                if nxt is None:
+                    flush(False)
                     run = set(e)
+                else:
+                    run = nxt
                 continue
-            flush()
+            # not finite: what is known so far, then the literal prefixes of this part
+            nxt = times(run, e)
+            if nxt is not None and "" not in e:
+                run = nxt
+            flush(False)
             if op is C.SUBPATTERN:
-                out.extend(reqs(av[-1]))
+                out.extend(reqs(av[-1], False, at_end and k == last))
             elif op is C.BRANCH:
-                alts = [reqs(alt) for alt in av[1]]
+                alts = [reqs(alt, False, False) for alt in av[1]]
                 if alts and all(alts):
                     out.append(frozenset().union(*(max(x, key=weight) for x in alts)))
             elif op in repeats and av[0] >= 1:
-                out.extend(reqs(av[2]))
-        flush()
+                out.extend(reqs(av[2], False, False))
+        flush(at_end)
         return out
 
-    sets = [x for x in reqs(list(tree)) if x and weight(x) >= 1.0]
+    sets = [x for x in reqs(list(tree), True, True) if x and weight(x) >= 1.0]
     if not sets:
         return None
     sets.sort(key=weight, reverse=True)
@@ -262,32 +287,85 @@ def _compile(src: str) -> "re2._Regexp":
     return re2.compile((r"(?i)\b(?:" + src + r")\b").encode("ascii"), opts)
 
 
-def _probe(src: str) -> "re2.Set":
-    opts = re2.Options()
-    opts.max_mem = 16 << 20
-    st = re2.Set.SearchSet(opts)
-    st.Add((r"(?i)\b(?:" + src + r")\b").encode("ascii"))
-    st.Compile()
-    return st
-
-
-def _spans(rx: "re2._Regexp", data: bytes) -> Iterator[list[tuple[int, int]]]:
-    """Successive non-overlapping matches of `rx` in `data`, as lists of group spans."""
-    regexp = getattr(rx, "_regexp", None)
-    if regexp is None or _UNANCHORED is None:  # another google-re2 version: the public API
-        for m in rx.finditer(data):
-            yield [m.span(g) for g in range(rx.groups + 1)]
-        return
-    pos, end = 0, len(data)
-    while pos <= end:
-        spans = regexp.Match(_UNANCHORED, data, pos, end)
-        if spans[0][0] < 0:
-            return
-        yield spans
-        pos = spans[0][1] if spans[0][1] > pos else pos + 1
-
-
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+_ANCHOR_BOTH = getattr(getattr(re2, "_Anchor", None), "ANCHOR_BOTH", None)
+
+
+def _runner(find: "re2._Regexp", capture: "re2._Regexp | None"):
+    """(find, capture) for one pattern: ``find(anchor, data, pos, end)`` returns ``[(start, end)]`` of
+    the leftmost match at or after `pos` (``(-1, -1)`` when there is none); ``capture(anchor, data,
+    start, end)`` the spans of every group of the pattern matched exactly on ``data[start:end]`` (the
+    text around still counts for ``\\b``), or None when no group is needed. The C methods of google-re2
+    are used directly where they are there (the Python wrappers cost more than a short search);
+    otherwise the public API."""
+    cfind = getattr(find, "_regexp", None)
+    ccap = getattr(capture, "_regexp", None) if capture is not None else None
+    if cfind is not None and _UNANCHORED is not None and (capture is None or ccap is not None):
+        return cfind.Match, (ccap.Match if ccap is not None else None)
+
+    def wrap(rx: "re2._Regexp", full: bool):
+        ngroups = rx.groups + 1
+
+        def match(anchor, data, pos, end):  # noqa: ARG001 - same signature as the C method
+            m = rx.fullmatch(data, pos, end) if full else rx.search(data, pos, end)
+            if m is None:
+                return [(-1, -1)] * ngroups
+            return [m.span(g) for g in range(ngroups)]
+
+        return match
+
+    return wrap(find, False), (wrap(capture, True) if capture is not None else None)
+
+
+def _min_width(src: str) -> int:
+    """The fewest characters any match of `src` has (at least 1; 1 when unknown)."""
+    try:
+        return max(1, _tree(src).getwidth()[0])
+    except Exception:  # noqa: BLE001 - only an optimisation: 1 is always safe
+        return 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _tree(src: str):
+    """Python's parse tree of a pattern (for the prefilter and the minimum width only: text is never
+    matched with Python's re)."""
+    from re import _parser as P  # type: ignore[attr-defined]
+
+    return P.parse(src.replace("(?-i:", "(?:"))
+
+
+def _without_groups(src: str) -> str:
+    """`src` with every capturing group made non-capturing (``(x)``, ``(?P<n>x)`` → ``(?:x)``)."""
+    out = []
+    i, n = 0, len(src)
+    in_class = False
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            out.append(src[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if src[i + 1:i + 2] == "]":  # "[]...]": a literal ] first
+                out.append("[]")
+                i += 2
+                continue
+        elif c == "(":
+            if src.startswith("(?P<", i):
+                out.append("(?:")
+                i = src.index(">", i) + 1
+                continue
+            if src[i + 1:i + 2] != "?":
+                out.append("(?:")
+                i += 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _group_index(rx: "re2._Regexp", name: str) -> int | None:
@@ -317,9 +395,16 @@ class PatternSet:
 
     def __post_init__(self) -> None:
         self._compiled = [_compile(p.source) for p in self.patterns]
-        # one-pattern RE2 sets: a DFA-only "does it match at all", cheaper than a search for a span
-        self._probes = [_probe(p.source) for p in self.patterns]
         self._name_group = [_group_index(c, "name") for c in self._compiled]
+        # how each pattern is run (see `_run`): matches are found by the pattern without capturing
+        # groups (asking RE2 for the whole match only lets it use its DFAs); a pattern that needs a
+        # group (`check=name`) is then matched again, anchored, on the few characters of each match
+        self._runners = [_runner(_compile(_without_groups(p.source)) if c.groups else c,
+                                 c if p.check == "name" and c.groups else None)
+                         for p, c in zip(self.patterns, self._compiled)]
+        # the fewest characters a match can have (plus the space before it): a search for a further
+        # match is skipped when less than that is left of the text
+        self._min_rest = [_min_width(p.source) + 1 for p in self.patterns]
         self.categories = frozenset(p.category for p in self.patterns if not p.exempt)
         # prefilter: an Aho-Corasick automaton over the required atoms of every pattern
         self._always: list[int] = []
@@ -329,7 +414,7 @@ class PatternSet:
         for i, p in enumerate(self.patterns):
             if p.exempt:
                 self._exempt_by_cat.setdefault(p.category, []).append(i)
-            req = required_atoms(p.source)
+            req = required_atoms(p.source, 2)
             if req is None:
                 self._always.append(i)
                 continue
@@ -342,6 +427,19 @@ class PatternSet:
         for n, (a, idx) in enumerate(atoms.items()):
             self._ac.add_word(a, n)
             self._atom_patterns.append(tuple(idx))
+        # atom id → the patterns it may switch on (deduplicated), for the common one-set case
+        self._atom_pidx = [tuple(sorted({i for i, _ in idx})) for idx in self._atom_patterns]
+        # with two required sets: atom id → patterns whose first (second) set it belongs to
+        self._atom_set0 = [tuple({i for i, k in idx if k == 0}) for idx in self._atom_patterns]
+        self._atom_set1 = [tuple({i for i, k in idx if k == 1}) for idx in self._atom_patterns]
+        self._two = all(k <= 2 for k in self._need.values())
+        # the same as bit masks over pattern indices (Python ints: a union is one `|`)
+        self._mask0 = [sum(1 << i for i in idx) for idx in self._atom_set0]
+        self._mask1 = [sum(1 << i for i in idx) for idx in self._atom_set1]
+        self._need1 = sum(1 << i for i, k in self._need.items() if k == 1)
+        self._always_mask = sum(1 << i for i in self._always)
+        self._plain_mask = sum(1 << i for i, p in enumerate(self.patterns) if not p.exempt)
+        self._exempt_mask_by_cat = {c: sum(1 << i for i in idx) for c, idx in self._exempt_by_cat.items()}
         self._has_atoms = bool(atoms)
         self._single = all(k == 1 for k in self._need.values())
         if atoms:
@@ -370,10 +468,17 @@ class PatternSet:
         ap = self._atom_patterns
         need = self._need
         if self._single:
-            found_set: set[int] = set()
-            for n in atoms:
-                found_set.update(i for i, _ in ap[n])
-            found = list(found_set)
+            if not atoms:
+                found = []
+            else:
+                found = list(set().union(*map(self._atom_pidx.__getitem__, atoms)))
+        elif self._two:
+            if not atoms:
+                found = []
+            else:
+                first = set().union(*map(self._atom_set0.__getitem__, atoms))
+                second = set().union(*map(self._atom_set1.__getitem__, atoms))
+                found = [i for i in first if need[i] == 1 or i in second]
         else:
             sat: set[tuple[int, int]] = set()
             for n in atoms:
@@ -389,17 +494,29 @@ class PatternSet:
 
     def _run(self, st: Stream, indices: Iterable[int], factor: float, hits: list, exempt: list) -> None:
         data = st.b
+        end = len(data)
+        patterns = self.patterns
+        runners = self._runners
+        min_rest = self._min_rest
         for i in indices:
-            if not self._probes[i].Match(data):
-                continue
-            p = self.patterns[i]
-            ng = self._name_group[i] if p.check == "name" else None
-            for spans in _spans(self._compiled[i], data):
+            find, capture = runners[i]
+            p = patterns[i]
+            ng = self._name_group[i] if capture is not None else None
+            pos = 0
+            while pos <= end:
+                s0, e0 = find(_UNANCHORED, data, pos, end)[0]
+                if s0 < 0:
+                    break
+                # the next search starts at the end of this match; a match needs at least a word and
+                # the space after it, so a text that ends within two characters holds no other
+                pos = e0 if e0 > pos else pos + 1
+                if end - pos < min_rest[i]:
+                    pos = end + 1
                 if ng is not None:
-                    gs, ge = spans[ng]
+                    gs, ge = capture(_ANCHOR_BOTH, data, s0, e0)[ng]
                     if gs < 0 or not _name_ok(data[gs:ge]):
                         continue
-                a, b = st.to_view(spans[0][0], spans[0][1])
+                a, b = st.to_view(s0, e0)
                 if a == b:
                     continue
                 if p.exempt:
@@ -411,6 +528,20 @@ class PatternSet:
         """The prefilter atoms and their ids, for an automaton shared with a word list."""
         return dict(self._ac.items()) if self._has_atoms else {}
 
+    def _candidate_mask(self, atoms: Iterable[int]) -> int:
+        """The patterns whose every required atom set has an atom among `atoms`, as a bit mask."""
+        if not self._two:
+            m = 0
+            for i in self._candidates(atoms, False):
+                m |= 1 << i
+            return m | self._always_mask
+        m0 = m1 = 0
+        mask0, mask1 = self._mask0, self._mask1
+        for n in atoms:
+            m0 |= mask0[n]
+            m1 |= mask1[n]
+        return (m0 & (self._need1 | m1)) | self._always_mask
+
     def match(self, an: Analysis, atoms: set | None = None, hit_categories: Iterable[str] = ()
               ) -> tuple[list, list]:
         """Hits and exemption spans in folded-text coordinates. `atoms`: the ids of the prefilter atoms
@@ -420,14 +551,30 @@ class PatternSet:
         exempt: list = []
         # patterns read the plain stream only; leetspeak and other evasions of the phrases that matter
         # most are word-list terms (words/threat.txt and the like), which the lexicon matches evasively
-        cands = self._candidates(self._atoms(an.lower) if atoms is None else atoms, True)
-        patterns = self.patterns
-        self._run(an.plain, [i for i in cands if not patterns[i].exempt], 1.0, hits, exempt)
-        cats = {h[0] for h in hits}
-        cats.update(hit_categories)
-        if cats and self._exempt_by_cat:
+        cands = self._candidate_mask(self._atoms(an.lower) if atoms is None else atoms)
+        if not cands:
+            return hits, exempt
+        todo = cands & self._plain_mask
+        if todo:
+            self._run(an.plain, _bits(todo), 1.0, hits, exempt)
+        if self._exempt_mask_by_cat:
+            cats = {h[0] for h in hits}
+            cats.update(hit_categories)
             # exemption patterns run only for categories that have a hit
-            todo = [i for i in cands if patterns[i].exempt and patterns[i].category in cats]
-            if todo:
-                self._run(an.plain, todo, 1.0, hits, exempt)
+            ex = 0
+            for c in cats:
+                ex |= self._exempt_mask_by_cat.get(c, 0)
+            ex &= cands
+            if ex:
+                self._run(an.plain, _bits(ex), 1.0, hits, exempt)
         return hits, exempt
+
+
+def _bits(m: int) -> list[int]:
+    """The indices of the set bits of `m`, ascending."""
+    out = []
+    while m:
+        low = m & -m
+        out.append(low.bit_length() - 1)
+        m ^= low
+    return out

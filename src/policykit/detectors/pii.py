@@ -1,5 +1,18 @@
-"""Personal information: phone numbers, e-mail addresses, US social security numbers, residential
-street addresses and dates of birth.
+"""Personal information: social security numbers and dates of birth, and phone numbers, e-mail
+addresses and home addresses *about another person*.
+
+The category is "private, personal information about a person published without his/her consent"
+(the policies' words). No detector can see consent, but the text usually says whose details they are:
+
+- social security numbers and dates of birth are reported always: nobody needs them in a public comment;
+- phone numbers, e-mail addresses and home addresses are reported only when the text attributes them to
+  someone other than the writer: a third-person cue nearer to the number than any first-person one
+  ("her cell is…", "his personal email is…", "Jane's phone is…", "the councilman's personal cell:…", "my
+  neighbor's address is…", "call my husband on…", "text Jim at…", "…, call him day and night", "he lives
+  at…", "I know where you live: …"). The writer's own details ("call me at…", "my number is…", "email me",
+  "I live at…") and contact details that nobody is named for ("Text 718-204-5592 for the group chat",
+  "Contact: j.smith@aol.com") are not personal information in this sense and are not reported; nor are
+  an office's or a business's numbers and mailboxes (see below).
 
 Candidates are found by RE2 expressions over the folded text (so full-width digits, confusable
 letters and zero-width characters do not hide them) and then checked:
@@ -7,15 +20,16 @@ letters and zero-width characters do not hide them) and then checked:
 - phone numbers are parsed and validated with ``phonenumbers`` (Google's libphonenumber metadata):
   a valid number for its region, US by default, or any region when written with ``+``. Toll-free
   and premium-rate numbers are businesses', not a person's, and are not reported. Seven-digit local
-  numbers count only after a word such as "call", "text", "cell" or "number";
+  numbers count only after a word such as "call", "text", "cell" or "number". A number is parsed only
+  once the text has attributed it to another person (parsing is the expensive step);
 - e-mail addresses, written plainly or spelled out (``jane at gmail dot com``, ``jane[at]gmail[.]com``);
   role addresses (``info@``, ``records@``, ``support@``…) and government domains (``.gov``) are an
   office's, not a person's, and are not reported;
 - social security numbers in the ``123-45-6789`` form (or nine digits after "SSN"/"social security"),
   with the number ranges the SSA never issues (area 000, 666, 900–999; group 00; serial 0000) refused;
-- street addresses only where the text says a person lives there ("lives at 14 Oak Lane", "her address
-  is…", "I know where you live: …"): a bare address is usually a place — the pothole on 412 Elm St —
-  and not personal information;
+- street addresses only where the text says another person lives there ("lives at 14 Oak Lane", "her
+  address is…", "I know where you live: …"): a bare address is usually a place — the pothole on 412 Elm
+  St — and "I live at…" is the writer's own;
 - dates of birth only with a full date after "DOB", "date of birth", "born on" or "birthday".
 
 Whether the person consented is beyond any detector: a policy that cares asks for a review.
@@ -25,10 +39,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import ahocorasick
 import phonenumbers
 import re2
 
 from .normalize import Analysis
+from .patterns import _UNANCHORED, _runner
 
 __all__ = ["PersonalInfoMatcher", "ROLE_MAILBOXES"]
 
@@ -47,10 +63,12 @@ def _re(src: str) -> "re2._Regexp":
 
 
 _TLD = r"(?:com|net|org|edu|gov|mil|us|io|co|info|biz|me|uk|ca|au|de|fr|ly|tv|app|dev|xyz|online|site|shop|us)"
+_LABELS = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.|\s?[\[({]\s?(?:dot|\.)\s?[\])}]\s?| dot )){1,6}"
+# `local@domain`, or spelled out (`local at domain`, `local[at]domain`), when the domain then ends in a
+# well-known top-level domain: "Contact Susan at susan.patel@yahoo.com" is not "Susan at susan.patel"
 _EMAIL = _re(
-    r"([a-z0-9][a-z0-9._%+-]{0,63})(?:@|\s?[\[({]\s?at\s?[\])}]\s?| at )"
-    r"((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.|\s?[\[({]\s?(?:dot|\.)\s?[\])}]\s?| dot ))"
-    r"{1,6}[a-z]{2,24})\b"
+    r"([a-z0-9][a-z0-9._%+-]{0,63}(?: dot [a-z0-9][a-z0-9_%+-]{0,30}){0,2})(?:@(" + _LABELS + r"[a-z]{2,24})"
+    r"|(?:\s?[\[({]\s?at\s?[\])}]\s?| at )(" + _LABELS + _TLD + r"))\b"
 )
 _DOT = _re(r"\s?[\[({]\s?(?:dot|\.)\s?[\])}]\s?| dot ")
 
@@ -77,19 +95,30 @@ _ADDR = (r"(\d{1,6}[a-z]?(?:[ ,]+[a-z0-9.'\-]+){1,4}[ ]+" + _STREET + r"\b\.?"
          r"(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[a-z0-9\-]{1,6})?)")
 _ADDRESS = _re(
     r"\b(?:(?:lives?|living|resides?|residing|is staying|stays)\s+(?:at|on|in)"
-    r"|(?:he|she|they|you|i|we|who|family|mom|mother|dad|father|wife|husband|son|daughter|girlfriend|"
+    r"|(?:he|she|they|you|who|family|mom|mother|dad|father|wife|husband|son|daughter|girlfriend|"
     r"boyfriend|ex|neighbou?r|guy|woman|man)\s+(?:just\s+|recently\s+|now\s+)?moved\s+(?:to|into|in\s+at)"
     r"|where\s+(?:you|he|she|they)\s+lives?\W{0,3}(?:at|on|in|\-|:)?"
     r"|(?:home|house|mailing|street|residential|personal)\s+address(?:\s+is|\s+was)?\W{0,3}"
-    r"|(?:his|her|their|my|your)\s+address(?:\s+is|\s+was)?\W{0,3}"
-    r"|(?:his|her|their|my|your)\s+(?:house|home|apartment|apt|place|condo|residence|door|front door|driveway)"
+    r"|(?:his|her|their|your)\s+address(?:\s+is|\s+was)?\W{0,3}"
+    r"|[a-z]+'s\s+(?:home\s+|house\s+|mailing\s+|street\s+|new\s+|real\s+)?address(?:\s+is|\s+was)?\W{0,3}"
+    r"|[a-z]+'s\s+(?:house|home|apartment|apt|place|condo)\s+(?:is\s+)?(?:at|on)\s"
+    r"|(?:his|her|their|your)\s+(?:house|home|apartment|apt|place|condo|residence|door|front door|driveway)"
     r"[^0-9]{0,80}?)"
     r"\s*" + _ADDR
 )
 _ADDRESS_WORDS = (b"live", b"resid", b"address", b"house", b"home", b"apartment", b"apt", b"place", b"condo",
                   b"moved", b"stay", b"door", b"driveway")
+# the word before "live(s) at", "moved to", "home address is"… that makes it the writer's own; only
+# subjects and possessives ("the officer who ticketed me lives at…" is the officer's address)
+_FIRST_PERSON = frozenset((b"i", b"we", b"my", b"our", b"i've", b"we've", b"i'd", b"we'd"))
 _DOB_WORDS = (b"birth", b"dob", b"d o b", b"born", b"bday")
 _DIGITS = b"0123456789"
+_KIND_WORDS = ahocorasick.Automaton()
+for _w in _ADDRESS_WORDS:
+    _KIND_WORDS.add_word(_w.decode("ascii"), "address")
+for _w in _DOB_WORDS:
+    _KIND_WORDS.add_word(_w.decode("ascii"), "dob")
+_KIND_WORDS.make_automaton()
 _ENOUGH = 200  # candidates past this many hits are not checked (the evidence kept is capped lower)
 _PARSE_BUDGET = 500  # full libphonenumber checks per text; past it, a structural check (hostile input)
 
@@ -111,6 +140,109 @@ _ORG_CONTEXT = _re(
     r"\bcustomer service\b|\bfree (?:quote|quotes|estimate|estimates|consultation)\b|\bdepartment\b|"
     r"\bcity hall\b|\b311\b|\bdispatch\b|\bnon emergency\b|\bnon-emergency\b"
 )
+# -- whose details: the nearest personal cue before a number or address (or, failing that, the first
+# one just after it) says whose it is. Third-person alternatives come first, so that "my neighbor" is
+# read as the neighbor, not as "my".
+_RELATIVES = (r"(?:neighbou?rs?|landlord|landlady|boss|ex|ex-?wife|ex-?husband|wife|husband|spouse|partner|mom|"
+              r"mum|mother|dad|father|son|daughter|brother|sister|kid|kids|child|teacher|coworker|co-worker|"
+              r"roommate|tenant|friend|girlfriend|boyfriend|cousin|aunt|uncle|grandma|grandmother|grandpa|"
+              r"grandfather|nephew|niece|guy|man|woman|lady|dude|driver|owner|officer|cop|deputy|councilman|"
+              r"councilwoman|councilmember|councilor|mayor|manager|supervisor|inspector|principal|coach|pastor|"
+              r"contractor|nanny|babysitter|employee|worker|director|commissioner|judge|clerk|chief|sheriff|"
+              r"superintendent|trustee|alderman|senator|politician|candidate|"
+              r"gentleman|creep|thief|jerk|idiot|moron|scumbag|clown)")
+_CONTACT_NOUN = (r"(?:number|phone|phone number|cell|cell number|cellphone|mobile|digits|e-?mail|e-?mail address|"
+                 r"address|home address|addy|home|house|contact info|info|whatsapp|socials)")
+_CUE = _re(
+    r"(?P<third>"
+    r"\b(?P<owner>[a-z]+)'s\s+(?:(?:personal|private|home|cell|work|mobile|phone|e-?mail|real|direct|new|old|"
+    r"actual|house|street|mailing)\s+){0,2}" + _CONTACT_NOUN + r"\b"
+    r"|\b(?:my|our|your|the|a|an|this|that|that\s+[a-z]+|this\s+[a-z]+)\s+(?:[a-z]+'s\s+)?" + _RELATIVES + r"\b"
+    r"|\b(?:call|text|txt|reach|contact|email|e-mail|message|ring|phone|dm|ask for|ask)\s+"
+    r"(?-i:(?:Mr|Mrs|Ms|Dr)\.?\s+)?(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+))?\s+(?:at|on)\b"
+    r"|\b(?:his|her|hers|him|he|she|their)\b"
+    r")"
+    r"|(?P<self>\b(?:me|my|mine|myself|i|im|we|us|our|ours)\b)"
+)
+_AFTER_CUE = _re(r"\b(?:(?P<third>his|her|him|he|she|hers)|(?P<self>me|my|mine|i|im|we|us|our))\b")
+# possessors that are no person ("it's number", "here's email" are not somebody's)
+_NOT_OWNERS = frozenset("""
+it that what here there who let he she where how one everyone everybody someone somebody today
+tonight name s this
+""".split())
+
+
+def _gi(rx: "re2._Regexp", name: str) -> int:
+    for k, v in rx.groupindex.items():
+        if k in (name, name.encode("ascii")):
+            return v
+    raise KeyError(name)
+
+
+_CUE_THIRD, _CUE_OWNER = _gi(_CUE, "third"), _gi(_CUE, "owner")
+_AFTER_THIRD = _gi(_AFTER_CUE, "third")
+_BEFORE = 70  # characters of context read before a candidate
+_AFTER = 40   # and after it
+
+
+_SENT_TABLE = bytes(
+    ord(".") if chr(c) in ".!?;" else ord("N") if chr(c) == "\n" else ord(" ") if chr(c) in " \t\r\f\v" else ord("x")
+    for c in range(256))
+_TITLES = frozenset(b"mr mrs ms dr st jr sr lt sgt rev gov sen rep apt ave no".split())
+_CUE_FIND = _runner(_CUE, None)[0]
+_EMAIL_FIND = _runner(_EMAIL, None)[0]  # google-re2's C method where it is there: no Match objects
+_AFTER_FIND = _runner(_AFTER_CUE, None)[0]
+
+
+def _sentence_start(window: bytes) -> int:
+    """Where the last sentence of `window` starts: after the last ".", "!", "?" or ";" followed by white
+    space (not a title's full stop: "Mrs. Grant, her cell is…") or after the last line break."""
+    t = window.translate(_SENT_TABLE)
+    start = t.rfind(b"N") + 1
+    k = len(t)
+    while True:
+        i = t.rfind(b". ", start, k)
+        if i < 0:
+            return start
+        word = window[:i].rsplit(None, 1)[-1:] or [b""]
+        if word[0].lower().lstrip(b"(\"'") not in _TITLES:
+            return i + 2
+        k = i
+
+
+def _attributed(nb: bytes, a: int, b: int) -> bool:
+    """Whether the text attributes the details at [a, b) to somebody other than the writer: the nearest
+    personal cue in the same sentence before them is a third-person one (or, when there is none, the
+    first one just after them is). Constant work per candidate: the context read is bounded."""
+    lo = max(0, a - _BEFORE)
+    window = nb[lo:a]
+    before = window[_sentence_start(window):]
+    third = None
+    pos, end = 0, len(before)
+    while pos <= end:
+        spans = _CUE_FIND(_UNANCHORED, before, pos, end)
+        s0, e0 = spans[0]
+        if s0 < 0:
+            break
+        pos = e0 if e0 > pos else pos + 1
+        if spans[_CUE_THIRD][0] >= 0:
+            os_, oe = spans[_CUE_OWNER]
+            if os_ >= 0 and before[os_:oe].lower().decode("ascii") in _NOT_OWNERS:
+                continue
+            third = True
+        else:
+            third = False
+    if third is not None:
+        return third
+    after = nb[b:b + _AFTER]
+    t = after.translate(_SENT_TABLE)
+    cut = min((i for i in (t.find(b". "), t.find(b"N")) if i >= 0), default=-1)
+    if cut >= 0:
+        after = after[:cut]
+    spans = _AFTER_FIND(_UNANCHORED, after, 0, len(after))
+    return spans[0][0] >= 0 and spans[_AFTER_THIRD][0] >= 0
+
+
 _EMAIL_CONTEXT = _re(r"\b(?:e-?mail|contact|reach|write|message|send|questions?)\b(?: (?:me|him|her|us|them))?(?: at| to)?\W*$")
 
 
@@ -139,18 +271,27 @@ class PersonalInfoMatcher:
             if " at " not in low or not (" dot " in low or " com " in low or " net " in low
                                          or " org " in low or " edu " in low):
                 return
-        for m in _EMAIL.finditer(nb):
+        pos, n = 0, len(nb)
+        while pos <= n:
             if len(hits) >= _ENOUGH:
                 return
-            local = m.group(1).decode("ascii").lower()
-            raw_domain = m.group(2).decode("ascii").lower()
-            domain = _DOT.sub(".", raw_domain)
+            spans = _EMAIL_FIND(_UNANCHORED, nb, pos, n)  # C-level: no Match objects in an e-mail flood
+            ms, me = spans[0]
+            if ms < 0:
+                return
+            pos = me if me > pos else pos + 1
+            (ls, le), (d2s, d2e), (d3s, d3e) = spans[1], spans[2], spans[3]
+            ds, de = (d2s, d2e) if d2s >= 0 else (d3s, d3e)
+            local = nb[ls:le].decode("ascii").lower()
+            raw_domain = nb[ds:de].decode("ascii").lower()
+            domain = _DOT.sub(".", raw_domain) if d3s >= 0 or not raw_domain.replace(".", "").replace("-", "").isalnum() \
+                else raw_domain
             if "." not in domain:
                 continue
-            joint = nb[m.end(1):m.start(2)]
+            joint = nb[le:ds]
             if joint == b" at " and " dot " not in raw_domain:
                 # "look at gmail.com" is not an address; "email bob.smith at gmail.com" is
-                if "." not in local and not _EMAIL_CONTEXT.search(nb[max(0, m.start() - 30):m.start()]):
+                if "." not in local and not _EMAIL_CONTEXT.search(nb[max(0, ms - 30):ms]):
                     continue
             if local in ROLE_MAILBOXES or local.split("+")[0] in ROLE_MAILBOXES:
                 continue
@@ -158,8 +299,10 @@ class PersonalInfoMatcher:
                 continue
             if f"{local}@{domain}" in self.allow or domain in self.allow:
                 continue
-            spelled = b"@" not in m.group(0)
-            hits.append(("personal_information", m.start(), m.end(), 0.85 if spelled else 0.95, "email"))
+            if not _attributed(nb, ms, me):
+                continue  # the writer's own address, or nobody's in particular
+            spelled = d3s >= 0
+            hits.append(("personal_information", ms, me, 0.85 if spelled else 0.95, "email"))
 
     def _validate(self, cand: str) -> bool:
         """A valid number of a person (not toll-free, premium or shared-cost), per libphonenumber."""
@@ -167,9 +310,9 @@ class PersonalInfoMatcher:
             num = phonenumbers.parse(cand, self.region)
         except phonenumbers.NumberParseException:
             return False
-        if not phonenumbers.is_valid_number(num):
+        kind = phonenumbers.number_type(num)  # UNKNOWN for an invalid number (is_valid_number's own test)
+        if kind == phonenumbers.PhoneNumberType.UNKNOWN:
             return False
-        kind = phonenumbers.number_type(num)
         if kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
                     phonenumbers.PhoneNumberType.SHARED_COST, phonenumbers.PhoneNumberType.UAN):
             return False
@@ -182,6 +325,7 @@ class PersonalInfoMatcher:
         nb = an.nb
         n = len(nb)
         seen: dict[str, object] = {}  # candidate digits → verdict, within this text
+        attributions: dict[tuple[int, int], bool] = {}
         budget = _PARSE_BUDGET
         for m in _PHONE.finditer(nb):
             if len(hits) >= _ENOUGH:
@@ -200,10 +344,15 @@ class PersonalInfoMatcher:
                 continue  # an office's or a business's number
             if len(digits) == 7:  # a local number: only where the text says it is one
                 ctx = nb[max(0, a - 40):a]
-                if not _PHONE_CONTEXT.search(ctx):
+                if not _PHONE_CONTEXT.search(ctx) or not _attributed(nb, a, b):
                     continue
                 hits.append(("personal_information", a, b, 0.8, "phone"))
                 continue
+            attributed = attributions.get((a, b))
+            if attributed is None:
+                attributed = attributions[(a, b)] = _attributed(nb, a, b)
+            if not attributed:
+                continue  # the writer's own number, or nobody's in particular: not parsed at all
             key = digits if not cand.startswith("+") else "+" + digits
             verdict = seen.get(key)
             if verdict is None:
@@ -245,7 +394,12 @@ class PersonalInfoMatcher:
             hits.append(("personal_information", m.start(1), m.end(1), 0.9, "date_of_birth"))
 
     def _addresses(self, an: Analysis, hits: list) -> None:
-        for m in _ADDRESS.finditer(an.nb):
+        nb = an.nb
+        for m in _ADDRESS.finditer(nb):
+            # "I live at…", "we just moved to…", "my home address is…": the writer's own
+            words = nb[max(0, m.start() - 24):m.start()].split()
+            if words and words[-1].lower().strip(b",;:") in _FIRST_PERSON and b"'s" not in nb[m.start():m.start(1)]:
+                continue
             hits.append(("personal_information", m.start(1), m.end(1), 0.85, "address"))
 
     def match(self, an: Analysis) -> tuple[list, list]:
@@ -254,15 +408,18 @@ class PersonalInfoMatcher:
         self._emails(an, hits)
         digits = len(nb) - len(nb.translate(None, _DIGITS))
         if digits:
-            low = nb.lower()
             if digits >= 7:
                 self._phones(an, hits)
                 if digits >= 9:
                     self._ssns(an, hits)
-            if digits >= 4 and any(w in low for w in _DOB_WORDS):
+            # which of the worded kinds can be there at all: one automaton pass over the stream
+            kinds = {k for _, k in _KIND_WORDS.iter(an.lower)}
+            if digits >= 4 and "dob" in kinds:
                 self._dobs(an, hits)
-            if any(w in low for w in _ADDRESS_WORDS):
+            if "address" in kinds:
                 self._addresses(an, hits)
+        if not hits:
+            return hits, []
         # a phone number inside an SSN-shaped or e-mail-shaped match, etc.: keep the first kind only
         hits.sort(key=lambda h: (h[1], -h[2]))
         out = []
