@@ -37,7 +37,7 @@ clause 10 "Confidential"
 '''
 
 
-def median_us(fn, repeat: int = 20, number: int = 2000) -> str:
+def median_us(fn, repeat: int = 40, number: int = 2000) -> str:
     """Median and best per-call time in microseconds over `repeat` runs of `number` calls."""
     samples = []
     for _ in range(repeat):

@@ -303,7 +303,10 @@ def _observed(policy: Policy, event: Any, verdict: Verdict) -> Verdict:
 
 
 def evaluate(policy: Policy, event: Any) -> Verdict:
-    return _observed(policy, event, _run(policy, event, None))
+    verdict = _run(policy, event, None)
+    if _plugins.observing:  # as in _observed, inline: this is the per-decision hot path
+        _plugins.observe(policy, event, verdict)
+    return verdict
 
 
 def explain(policy: Policy, event: Any) -> Explanation:
