@@ -249,11 +249,7 @@ class Stream:
         if ss is None:
             self._index()
             ss = self._ss
-        k = self._hint
-        if ss[k] <= pos:  # type: ignore[index]
-            k = bisect_right(ss, pos, k) - 1  # type: ignore[arg-type]
-        else:
-            k = max(0, bisect_right(ss, pos, 0, k) - 1)  # type: ignore[arg-type]
+        k = _gallop(ss, pos, self._hint)  # type: ignore[arg-type]
         self._hint = k
         return k
 
@@ -273,15 +269,32 @@ class Stream:
         if ss is None:
             self._index()
             ss = self._ss
-        k = self._hint
-        if ss[k] <= a:  # type: ignore[index]
-            k = bisect_right(ss, a, k) - 1  # type: ignore[arg-type]
-        else:
-            k = max(0, bisect_right(ss, a, 0, k) - 1)  # type: ignore[arg-type]
-        k2 = bisect_right(ss, b - 1, k) - 1  # type: ignore[arg-type]
+        k = _gallop(ss, a, self._hint)  # type: ignore[arg-type]
+        k2 = _gallop(ss, b - 1, k)  # type: ignore[arg-type]
         self._hint = k2
         vs = self._vs
         return a + vs[k], b + vs[k2]  # type: ignore[index]
+
+
+def _gallop(ss: list[int], pos: int, k: int) -> int:
+    """The last index i with ss[i] <= pos (0 if none), searched outward from a previous answer k.
+
+    Steps of 1, 2, 4, … bracket the answer before a binary search inside the bracket, so a lookup costs
+    the logarithm of the distance moved, not of the list's length: in-order lookups over a whole text
+    add up to linear time, even for a megabyte of one-letter tokens."""
+    n = len(ss)
+    step = 1
+    if ss[k] <= pos:
+        lo = k
+        while lo + step < n and ss[lo + step] <= pos:
+            lo += step
+            step *= 2
+        return bisect_right(ss, pos, lo, min(lo + step, n)) - 1
+    hi = k
+    while hi - step >= 0 and ss[hi - step] > pos:
+        hi -= step
+        step *= 2
+    return max(0, bisect_right(ss, pos, max(hi - step, 0), hi) - 1)
 
 
 class LowerStream:
