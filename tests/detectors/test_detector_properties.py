@@ -129,3 +129,13 @@ def test_work_grows_linearly_on_hostile_input():
         _operations(small)  # warm-up: lazy compilation is not the text's work
         ratio = _operations(large) / max(1, _operations(small))
         assert ratio <= 4 * 1.3, (name, ratio)
+
+
+@given(st.lists(st.integers(0, 500), min_size=1, max_size=60).map(sorted), st.integers(-5, 505), st.data())
+def test_galloping_offset_search_agrees_with_bisect(starts, position, data):
+    from bisect import bisect_right
+
+    from policykit.detectors.normalize import _gallop
+
+    hint = data.draw(st.integers(0, len(starts) - 1))
+    assert _gallop(starts, position, hint) == max(0, bisect_right(starts, position) - 1)
