@@ -72,10 +72,13 @@ class _View:
         found = []
         for name, value in self.texts:
             try:
-                found.extend((name, hit) for hit in detector.detect(value))
+                hits = detector.detect(value)
             except Exception as exc:  # a detector's failure is reported, never silent
                 self.errors.append(EvalError.build(
                     source=f"detector:{detector.name}", message=f"{type(exc).__name__}: {exc}"))
+                continue
+            if hits:
+                found += [(name, hit) for hit in hits]
         self._hits[detector.name] = found
         return found
 
