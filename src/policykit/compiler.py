@@ -26,7 +26,7 @@ from .errors import Diagnostic, PolicyError, Span
 from .plugins import detectors as plugin_detectors
 from .plugins import functions as plugin_functions
 from .schema import ANY, BOOL, DATE, NUMBER, TEXT, FieldType, expand, resolve, root_type
-from .records.retention import RetentionError, RetentionRule
+from .retention import RetentionError, RetentionRule
 from .verdict import SEVERITY, Citation, PolicyRef
 
 # The contract's label vocabulary; detectors and plugins may add categories.
