@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SEEDS := ../shared/seeds
+SEEDS ?= ../shared/seeds
 
 .PHONY: demo test install install-test clean
 
@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/policykit check --policy syracuse --policy nyc --policy clinton --policy cottonwood --policy minnesota_model examples/events/
 
 test: install-test
-	$(BIN)/python -m pytest
+	POLICYKIT_SOURCES=$(SEEDS) $(BIN)/python -m pytest
 	$(BIN)/policykit lint $(if $(wildcard $(SEEDS)),--sources $(SEEDS)) policies/
 	$(BIN)/policykit test policies/ examples/
 	$(BIN)/policykit fmt --check policies/ examples/
