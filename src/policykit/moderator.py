@@ -413,7 +413,10 @@ class Pipeline:
         return [(tag, outcomes)]
 
     def _settle(self) -> None:
-        """Let a commit in flight finish (its records are kept; its outcomes were never handed out)."""
+        """While another error propagates: let a commit in flight finish, so the connection is free.
+
+        Its outcomes were never handed out; if its commit failed too, that failure is secondary to the
+        error already on its way up, which is the one the caller sees."""
         if self._inflight is not None:
             future = self._inflight[0]
             self._inflight = None
@@ -423,7 +426,13 @@ class Pipeline:
                 pass
 
     def close(self) -> None:
-        self._settle()
+        """Wait for the batch in flight; a failed commit raises here, so no batch is lost silently."""
+        try:
+            self.drain()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self.reader is not None:
@@ -432,8 +441,14 @@ class Pipeline:
     def __enter__(self) -> "Pipeline":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        if kind is None:
+            self.close()
+            return
+        try:
+            self._settle()
+        finally:
+            self._shutdown()
 
 
 __all__ = ["Moderator", "Outcome", "Pipeline", "policy_ref"]

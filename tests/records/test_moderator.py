@@ -233,3 +233,51 @@ def test_a_pipelined_batch_is_redone_when_another_writer_got_in_between(tmp_path
     assert kinds[:3] == ["event", "evidence", "verdict"] and kinds[3:5] == ["event", "read"]
     a.close()
     other.close()
+
+
+def test_a_pipelined_batch_whose_commit_fails_is_not_lost_silently(tmp_path, clinton, monkeypatch):
+    import sqlite3
+
+    archive = open_archive(str(tmp_path / "a.db"))
+
+    def failing_commit() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    moderator = Moderator(clinton, archive)  # records the policy's retention first
+    monkeypatch.setattr(archive, "_commit", failing_commit)
+    with pytest.raises(ArchiveError, match="disk I/O error"):
+        with moderator.pipeline() as pipe:
+            pipe.submit([comment(1), comment(2)], "batch")
+    monkeypatch.undo()
+    assert [r.kind for r in archive.records()] == ["retention"]
+
+
+def test_another_session_waits_for_a_pipelined_commit_instead_of_sharing_it(tmp_path, clinton, monkeypatch):
+    import threading
+    import time
+
+    archive = open_archive(str(tmp_path / "a.db"))
+    commit = archive._commit
+
+    def slow_commit() -> None:
+        time.sleep(0.3)  # a slow disk sync, so the other session arrives while the batch is in flight
+        commit()
+
+    monkeypatch.setattr(archive, "_commit", slow_commit)
+    errors: list[str] = []
+    with Moderator(clinton, archive).pipeline() as pipe:
+        pipe.submit([comment(1)], "first")
+        other = threading.Thread(target=lambda: _handle_or_note(Moderator(clinton, archive), comment(2), errors))
+        other.start()
+        other.join()
+        assert [tag for tag, _ in pipe.drain()] == ["first"]
+    assert errors == []
+    assert {r.subject for r in archive.records() if r.kind == "event"} == {"facebook:c1", "facebook:c2"}
+    assert archive.verify().ok
+
+
+def _handle_or_note(moderator: Moderator, event: dict, errors: list[str]) -> None:
+    try:
+        moderator.handle(event)
+    except Exception as exc:  # the assertion above reports it
+        errors.append(repr(exc))

@@ -602,6 +602,10 @@ class Archive:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        # A pipelined batch commits from another thread without holding the lock; until it is done,
+        # everyone else who would use the connection waits on this (see begin_prepared).
+        self._idle = threading.Condition(self._lock)
+        self._prepared = False
         self._sql_cache: dict[str, str] = {}
         self._depth = 0  # > 0 while a write transaction is open
         self._rdepth = 0  # nesting of reads (a read ends when the outermost does)
@@ -681,6 +685,7 @@ class Archive:
     @contextmanager
     def reading(self, doing: str = "read the archive") -> Iterator[None]:
         with self._lock, self._guard(doing):
+            self._idle.wait_for(lambda: not self._prepared)
             self._rdepth += 1
             try:
                 yield
@@ -696,6 +701,7 @@ class Archive:
         if self.closed:
             raise ArchiveError(f"the archive {self.url} is closed")
         with self._lock, self._guard(doing):
+            self._idle.wait_for(lambda: not self._prepared)
             if self._depth:
                 raise ArchiveError("nested write transactions are not supported")
             self._depth += 1
@@ -731,8 +737,12 @@ class Archive:
     def begin_prepared(self, w: Writer, doing: str = "record a batch of events") -> bool:
         """Take the write lock and insert a prepared writer's records, if the chain head is still the one
         it started from. False (nothing written, lock released): another writer got in between, and the
-        batch must be done again. Then `commit_prepared()` (from any one thread) makes it durable."""
-        with self._guard(doing):
+        batch must be done again. Then `commit_prepared()` (from any one thread) makes it durable; until
+        it has, other users of this archive object wait instead of sharing the open transaction."""
+        with self._lock, self._guard(doing):
+            self._idle.wait_for(lambda: not self._prepared)
+            if self._depth:
+                raise ArchiveError("a prepared batch cannot be written inside another write transaction")
             self._begin_write()
             try:
                 if self._head() != (w.start_seq, w.start_hash):
@@ -742,18 +752,24 @@ class Archive:
             except BaseException:
                 self._rollback()
                 raise
+            self._prepared = True
         return True
 
     def commit_prepared(self, doing: str = "record a batch of events") -> None:
-        with self._guard(doing):
-            try:
-                self._commit()
-            except BaseException:
+        try:
+            with self._guard(doing):
                 try:
-                    self._rollback()
-                except Exception:
-                    pass
-                raise
+                    self._commit()
+                except BaseException:
+                    try:
+                        self._rollback()
+                    except Exception:
+                        pass
+                    raise
+        finally:
+            with self._lock:
+                self._prepared = False
+                self._idle.notify_all()
 
     # -- simple appends --------------------------------------------------------------------------
 
