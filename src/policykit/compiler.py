@@ -633,7 +633,7 @@ class Compiler:
             test = negated if test is None else st.BoolOp("and", test, negated, d.span)
         condition = None if test is None else self.condition(test, scope)
         reads = tuple(self.reads)  # what the condition reads; fields only the message shows are not "missing"
-        needs = None if test is None else self._needs(test, frozenset())
+        needs = None if test is None or self._calls(test, frozenset()) else self._needs(test, frozenset())
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
         home = self._ancestors(rule.clause) if rule.clause else ()
@@ -653,6 +653,21 @@ class Compiler:
             obligations=tuple(self._obligation(o, citations, scope) for o in d.obligations),
             effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None,
             dated=effective is not None or until is not None, needs=needs)
+
+    def _calls(self, node: Any, seen: frozenset[str]) -> bool:
+        """Whether a condition calls a plugin function, which may fail: such a rule is never skipped, so
+        a failure is reported (and lifts the decision to `review`) whatever the event's categories."""
+        if isinstance(node, st.Call):
+            return True
+        if isinstance(node, st.Path) and len(node.parts) == 1 and node.parts[0] in self.defines:
+            name = node.parts[0]
+            return name not in seen and self._calls(self.defines[name].expr, seen | {name})
+        if isinstance(node, (tuple, list)):
+            return any(self._calls(item, seen) for item in node)
+        if not dataclasses.is_dataclass(node):
+            return False
+        return any(self._calls(getattr(node, f.name), seen) for f in dataclasses.fields(node)
+                   if f.name != "span")
 
     def _needs(self, node: st.Expr, seen: frozenset[str]) -> frozenset[str] | None:
         """Categories of which the event itself must carry one for `node` to be true or unknown.

@@ -144,3 +144,15 @@ def test_no_observer_means_the_flag_is_off(register):
     assert plugins.observing is False
     register(_Plugin(observer=lambda p, e, v: None), "obs")
     assert plugins.observing is True
+
+
+def test_a_failing_function_is_reported_even_where_the_rule_needs_an_absent_category(register):
+    """A rule that calls a plugin function is never skipped by category: skipping it would hide the
+    failure (evaluate would say allow, explain would say review)."""
+    register(_Plugin(_Detector(), lambda text: 1 / 0), "broken")
+    policy = policykit.compile_text('policy f "F"\nclause 1 "Shouting threats are removed."\n'
+                                    '  remove comment when shouting(author.name) and has threat\n', "f.pol")
+    event = {"kind": "comment", "author": {"name": "bob"}}
+    verdict = policy.evaluate(event)
+    assert verdict.decision == "review" and verdict.errors
+    assert verdict == policy.explain(event).verdict
