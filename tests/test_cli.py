@@ -90,6 +90,8 @@ def test_check_param_fills_model_policy() -> None:
     ("{not json", "not valid"),
     ('{"kind": "comment", "txt": "x"}', "txt: unknown field"),
     ("\x00\x01binary", "binary"),
+    ("[" * 50000, "nested too deeply"),
+    ('{"kind": "comment", "extra": ' + '{"a": ' * 50000 + "1" + "}" * 50000 + "}", "nested too deeply"),
     ("", None),
 ])
 def test_check_bad_input_is_one_line_exit_2(payload: str, message: str | None) -> None:

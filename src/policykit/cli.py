@@ -115,6 +115,8 @@ def _yaml_events(text: str, name: str) -> Iterator[Any]:
                 yield doc
     except YAMLError as exc:
         raise UsageError(f"{name}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise UsageError(f"{name}: nested too deeply to be an event") from None
 
 
 def event_sources(sources: Sequence[str]) -> list[str]:
@@ -210,6 +212,8 @@ def _stream_events(stream: TextIO, name: str, jsonl: bool) -> Iterator[tuple[str
                 except json.JSONDecodeError:
                     event = None
                     jsonl = False
+                except RecursionError:
+                    raise UsageError(f"{name}:1: JSON nested too deeply") from None
                 else:
                     yield f"{name}:1", event
                     number = 2
