@@ -153,3 +153,19 @@ def test_opaque_tests_are_never_assumed() -> None:
     f = an.f_and(model.condition(regex, ["comment"]), model.condition(st.Not(other, span), ["comment"]))
     assert an.never_true(model, f) is False
     assert list(an.witnesses(model, [f])) == []  # no witness depends on what a regex matches
+
+
+def test_a_count_against_a_fractional_constant_can_fire() -> None:
+    """`number of` is a whole number: 3 photos exceed 2.5, so the rule is reachable (no PK309)."""
+    policy = policykit.compile_text('policy c "C"\nclause 1 "Posts with many photos are removed."\n'
+                                    '  remove post when number of media > 2.5\n', "c.pol")
+    from policykit.lint import rule_warnings
+    assert rule_warnings(policy, []) == []
+    assert policy.evaluate({"kind": "post", "media": [{}, {}, {}]}).decision == "remove"
+
+
+def test_a_count_that_no_whole_number_satisfies_never_fires() -> None:
+    policy = policykit.compile_text('policy c "C"\nclause 1 "x"\n'
+                                    '  remove post when number of media > 2.2 and number of media < 2.8\n', "c.pol")
+    from policykit.lint import rule_warnings
+    assert [d.code for d in rule_warnings(policy, [])] == ["PK309"]

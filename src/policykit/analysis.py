@@ -22,6 +22,7 @@ Every search has a node budget; when it runs out the answer is "cannot tell", an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
@@ -385,8 +386,10 @@ class Model:
             values += [numbers[0] - 1, numbers[-1] + 1] + [(a + b) / 2 for a, b in zip(numbers, numbers[1:])]
         elif typ == "number":
             values.append(0)
-        if var.kind == "count":
-            values = [int(v) for v in values if isinstance(v, (int, float)) and v >= 0 and float(v).is_integer()] or [0]
+        if var.kind == "count":  # whole numbers only: each constant's floor and ceiling, and one either side
+            values = sorted({n for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                             for n in (math.floor(v) - 1, math.floor(v), math.ceil(v), math.ceil(v) + 1) if n >= 0})
+            values = values or [0]
         if dates:
             values += [dates[0] - timedelta(days=1), dates[-1] + timedelta(days=1)]
             values += [a + timedelta(days=1) for a in dates]
