@@ -139,3 +139,10 @@ def test_galloping_offset_search_agrees_with_bisect(starts, position, data):
 
     hint = data.draw(st.integers(0, len(starts) - 1))
     assert _gallop(starts, position, hint) == max(0, bisect_right(starts, position) - 1)
+
+
+def test_capture_free_rewrite_keeps_character_classes_that_start_with_a_bracket():
+    from policykit.detectors.patterns import _without_groups
+
+    assert _without_groups("[^]x(](a)") == "[^]x(](?:a)"
+    assert _without_groups("[]x(](?P<n>b)") == "[]x(](?:b)"

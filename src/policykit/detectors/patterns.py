@@ -350,9 +350,10 @@ def _without_groups(src: str) -> str:
                 in_class = False
         elif c == "[":
             in_class = True
-            if src[i + 1:i + 2] == "]":  # "[]...]": a literal ] first
-                out.append("[]")
-                i += 2
+            opening = "[^" if src.startswith("[^", i) else "["
+            if src.startswith("]", i + len(opening)):  # "[]…]", "[^]…]": a literal ] first
+                out.append(opening + "]")
+                i += len(opening) + 1
                 continue
         elif c == "(":
             if src.startswith("(?P<", i):
