@@ -312,6 +312,12 @@ def evaluate(policy: Policy, event: Any) -> Verdict:
     return verdict
 
 
+def evaluate_unobserved(policy: Policy, event: Any) -> Verdict:
+    """A verdict plugin observers are not told about: for tools that judge events that never happened
+    (lint's witness events), so logs and metrics see only real decisions."""
+    return _run(policy, event, None)
+
+
 def explain(policy: Policy, event: Any) -> Explanation:
     trace: list[Trace] = []
     verdict = _observed(policy, event, _run(policy, event, trace))

@@ -20,6 +20,7 @@ from . import analysis as an
 from . import syntax as st
 from .compiler import CompiledRule, Policy
 from .errors import Diagnostic, PolicyError, Span
+from .evaluator import evaluate_unobserved
 from .loader import load
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
@@ -140,11 +141,7 @@ def _covers(outer: CompiledRule, inner: CompiledRule) -> bool:
 
 def _judge(policy: Policy, event: dict[str, Any]) -> Any:
     """The verdict on a witness event, without telling plugin observers (it is not a real event)."""
-    try:
-        from .evaluator import _run
-        return _run(policy, event, None)
-    except ImportError:  # pragma: no cover - evaluator reorganised
-        return policy.evaluate(event)
+    return evaluate_unobserved(policy, event)
 
 
 def _source(span: Any, lines: list[str]) -> str | None:
@@ -264,8 +261,7 @@ def _conflicts(policy: Policy, model: an.Model, infos: list[_Info], never: set[i
                 scope = "every event" if len(branches) == 1 else "every event that one branch of"
                 found.append(_warn(
                     "PK308", f"rules `{a.rule.id}` (allow) and `{b.rule.id}` ({b.rule.effect}) conflict: "
-                    f"`{b.rule.id}` applies to {scope} `{a.rule.id}` allows"
-                    f"{'' if len(branches) == 1 else ''}, e.g. {witness}; the stronger "
+                    f"`{b.rule.id}` applies to {scope} `{a.rule.id}` allows, e.g. {witness}; the stronger "
                     f"effect wins, so `{a.rule.id}` never allows those", where.span,
                     f"if `{a.rule.id}` should win, write it as `exception {a.rule.id} to {b.rule.id}:`; "
                     f"otherwise narrow it with `unless` so the two no longer overlap"))
