@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 from . import syntax as st
+from .compiler import OPERATORS
 from .schema import FieldType, expand, resolve, root_type
 
 EVENT_KINDS = ("post", "comment", "account", "action")
@@ -47,28 +48,8 @@ def _as_date(value: Any) -> Any:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-def _in(a: Any, b: Any) -> bool:
-    if isinstance(a, str):
-        return a.lower() in {_lower(x) for x in b}
-    return a in b
-
-
-def _equal(a: Any, b: Any) -> bool:
-    return _as_date(a) == _as_date(b) if isinstance(b, date) else a == b
-
-
-# The evaluator's operators (compiler._OPS), restated for the decidable subset.
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "is": _equal, "==": _equal,
-    "is not": lambda a, b: not _equal(a, b), "!=": lambda a, b: not _equal(a, b),
-    "<": lambda a, b: _as_date(a) < _as_date(b), "<=": lambda a, b: _as_date(a) <= _as_date(b),
-    ">": lambda a, b: _as_date(a) > _as_date(b), ">=": lambda a, b: _as_date(a) >= _as_date(b),
-    "in": _in, "not in": lambda a, b: not _in(a, b),
-}
+# The evaluator's own operators, for the decidable subset (one definition, so proofs cannot drift).
+OPS: dict[str, Callable[[Any, Any], bool]] = {op: OPERATORS[op] for op in _CMP}
 
 
 # ---------------------------------------------------------------- the model

@@ -571,7 +571,7 @@ class Compiler:
         left, ltype = self.expr(node.left, scope)
         right, rtype = self.expr(node.right, scope)
         self._check_compare(node, ltype, rtype)
-        op = _OPS[node.op]
+        op = OPERATORS[node.op]
 
         def compare(ctx: Any) -> Any:
             a = left(ctx)
@@ -923,7 +923,8 @@ def _equal(a: Any, b: Any) -> bool:
     return _as_date(a) == _as_date(b) if isinstance(b, date) else a == b
 
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
+# What each comparison means; lint's analysis (policykit.analysis) reasons with these same functions.
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "is": _equal, "==": _equal,
     "is not": lambda a, b: not _equal(a, b), "!=": lambda a, b: not _equal(a, b),
     "<": lambda a, b: _as_date(a) < _as_date(b), "<=": lambda a, b: _as_date(a) <= _as_date(b),
