@@ -1002,7 +1002,9 @@ def build_program(compiler: Compiler, rules: list[CompiledRule]) -> Program:
 
 
 class Policy:
-    """A compiled policy: immutable, thread-safe, and cheap to evaluate many events against."""
+    """A compiled policy: not changed by evaluation, safe to share between threads, and cheap to evaluate
+    many events against. (Its program keeps a cache of candidate rules per label set; filling it is a
+    plain dict write, safe under the GIL, and never changes a verdict.)"""
 
     def __init__(self, layers: list[_Layer], compiler: Compiler, program: Program, texts: Sequence[str]) -> None:
         top = layers[-1].doc
