@@ -235,7 +235,9 @@ def test_check_quiet_and_progress_flags(tmp_path: Path) -> None:
 def _run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
     """Run the console script with stderr on a pseudo-terminal and stdout to a file (so neither can block)."""
     import pty
+    import select
     import tempfile
+    import time
     master, slave = pty.openpty()
     env = {**os.environ, "NO_COLOR": "1"}
     with tempfile.TemporaryFile("w+") as out:
@@ -243,7 +245,12 @@ def _run_with_terminal_stderr(*args: str) -> tuple[int, str, str]:
                                 env=env)
         os.close(slave)
         chunks = []
+        deadline = time.monotonic() + 120
         while True:
+            ready, _, _ = select.select([master], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:  # a hung child fails the test instead of hanging the suite
+                proc.kill()
+                pytest.fail("policykit check did not finish within 120 s")
             try:
                 data = os.read(master, 65536)
             except OSError:  # the child closed the terminal
