@@ -79,7 +79,22 @@ def load_data(name: str) -> str:
     return resources.files(DATA_PACKAGE).joinpath("data", *name.split("/")).read_text(encoding="utf-8")
 
 
-def _options(spec: str) -> dict[str, str]:
+def data_lines(text: str) -> Iterator[tuple[str | None, str]]:
+    """The lines of a word-list or pattern file that say something: `(key, value)` for an `@key value`
+    directive, `(None, line)` for an entry. Comments (`#` to the end of the line) and blank lines go."""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("@"):
+            key, _, value = line[1:].partition(" ")
+            yield key, value.strip()
+        else:
+            yield None, line
+
+
+def options(spec: str) -> dict[str, str]:
+    """An entry's `key=value, flag` options (after `;` in word lists, `;;` in pattern files)."""
     out: dict[str, str] = {}
     for part in spec.split(","):
         part = part.strip()
@@ -96,25 +111,20 @@ def parse_terms(text: str, category: str | None = None, score: float = 1.0) -> t
     exemptions: list[Exemption] = []
     cats: tuple[str, ...] = (category,) if category else ()
     exempt_mode = False
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("@"):
-            key, _, value = line[1:].partition(" ")
-            value = value.strip()
+    for key, line in data_lines(text):
+        if key is not None:
             if key == "category":
-                cats = tuple(c.strip() for c in value.split(",") if c.strip())
+                cats = tuple(c.strip() for c in line.split(",") if c.strip())
                 exempt_mode = False
             elif key == "score":
-                score = float(value)
+                score = float(line)
             elif key == "exempt":
                 exempt_mode = True
             else:
-                raise ValueError(f"unknown directive {line!r}")
+                raise ValueError(f"unknown directive '@{key}'")
             continue
         phrase, _, spec = line.partition(";")
-        opts = _options(spec)
+        opts = options(spec)
         norm = normalise_phrase(phrase)
         if not norm:
             continue
@@ -165,7 +175,7 @@ class Lexicon:
         for p in phrases or ():
             phrase, _, spec = p.partition(";")
             n = normalise_phrase(phrase)
-            opt = _options(spec).get("only")
+            opt = options(spec).get("only")
             if n:
                 self.exemptions.append(Exemption(n, frozenset(opt.split("|")) if opt else o))
         return self

@@ -35,7 +35,7 @@ from typing import Iterable, Mapping
 import ahocorasick
 import re2
 
-from .lexicon import load_data
+from .lexicon import data_lines, load_data, options
 from .normalize import Analysis, Stream
 
 __all__ = ["Pattern", "PatternSet", "parse_patterns", "NAME_STOPWORDS"]
@@ -107,31 +107,22 @@ def parse_patterns(text: str, category: str | None = None, score: float = 1.0,
     env.update(macros or {})
     out: list[Pattern] = []
     exempt = False
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if line.startswith("@"):
-            key, _, value = line[1:].partition(" ")
-            value = value.strip()
+    for key, line in data_lines(text):
+        if key is not None:
             if key == "macro":
-                name, _, expr = value.partition(" ")
+                name, _, expr = line.partition(" ")
                 env[name.strip()] = expr.strip()
             elif key == "category":
-                category, exempt = value, False
+                category, exempt = line, False
             elif key == "exempt":
-                category, exempt = value, True
+                category, exempt = line, True
             elif key == "score":
-                score = float(value)
+                score = float(line)
             else:
-                raise ValueError(f"unknown directive {line!r}")
+                raise ValueError(f"unknown directive '@{key}'")
             continue
         expr, _, spec = line.partition(";;")
-        opts = {}
-        for part in spec.split(","):
-            k, _, v = part.strip().partition("=")
-            if k:
-                opts[k] = v
+        opts = options(spec)
         if category is None:
             raise ValueError(f"pattern {expr.strip()!r} has no @category")
         src = _expand(expr.strip(), env)
