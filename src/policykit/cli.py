@@ -346,7 +346,8 @@ def _load_policies(refs: Sequence[str], params: dict[str, Any]) -> list[Any]:
     return policies
 
 
-def _params(pairs: Sequence[str]) -> dict[str, Any]:
+def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """`--param NAME=VALUE` pairs: VALUE as JSON when it parses, else as text (for `check` and `moderate`)."""
     params: dict[str, Any] = {}
     for pair in pairs or []:
         if "=" not in pair:
@@ -400,7 +401,7 @@ def _print_verdict(where: str, event: Any, verdict: Verdict, style: _Style, trac
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    policies = _load_policies(args.policy or ["nyc"], _params(args.param))
+    policies = _load_policies(args.policy or ["nyc"], parse_params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
     style = _Style(sys.stdout)
     reader = EventReader(args.files)

@@ -18,12 +18,9 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence, TextIO
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, parse_params
+
 ARCHIVE_ENV = "POLICYKIT_ARCHIVE"
-
-
-class _Usage(Exception):
-    pass
 
 
 def _err(command: str, message: str) -> None:
@@ -163,7 +160,7 @@ def _guarded(fn: Any) -> Any:
         command = getattr(args, "command", "records")
         try:
             return fn(args)
-        except _Usage as exc:
+        except UsageError as exc:
             _err(command, str(exc))
         except ArchiveError as exc:
             _err(command, str(exc))
@@ -191,7 +188,7 @@ def _open(args: argparse.Namespace, create: bool = False) -> Any:
     from .records import open_archive
 
     if not args.archive:
-        raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
+        raise UsageError(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
     return open_archive(args.archive, create=create)
 
 
@@ -199,24 +196,15 @@ def _load_policy(args: argparse.Namespace) -> Any:
     from . import load
     from .errors import PolicyError, PolicyNotFound
 
-    params: dict[str, Any] = {}
-    for pair in args.param or []:
-        if "=" not in pair:
-            raise _Usage(f"--param {pair}: expected NAME=VALUE")
-        name, value = pair.split("=", 1)
-        try:
-            params[name] = json.loads(value)
-        except json.JSONDecodeError:
-            params[name] = value
     try:
-        return load(args.policy, params or None)
+        return load(args.policy, parse_params(args.param) or None)
     except PolicyNotFound as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     except PolicyError as exc:
         first = str(exc.diagnostics[0] if exc.diagnostics else exc).splitlines()[0]
-        raise _Usage(f"policy {args.policy} does not compile (run `policykit lint {args.policy}`): {first}") from None
+        raise UsageError(f"policy {args.policy} does not compile (run `policykit lint {args.policy}`): {first}") from None
     except (OSError, ValueError) as exc:
-        raise _Usage(f"cannot load policy {args.policy}: {exc}") from None
+        raise UsageError(f"cannot load policy {args.policy}: {exc}") from None
 
 
 @contextmanager
@@ -228,7 +216,7 @@ def _output(path: str | None) -> Iterator[TextIO]:
     try:
         fh = open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
-        raise _Usage(f"cannot write {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     try:
         yield fh
         fh.flush()
@@ -328,18 +316,18 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     from .moderator import Moderator
 
     if args.batch < 1:
-        raise _Usage("--batch must be at least 1")
+        raise UsageError("--batch must be at least 1")
     if args.input == "-":
         fd, close_fd = sys.stdin.fileno(), False
     else:
         try:
             fd, close_fd = os.open(args.input, os.O_RDONLY), True
         except OSError as exc:
-            raise _Usage(f"cannot read {args.input}: {exc.strerror}") from None
+            raise UsageError(f"cannot read {args.input}: {exc.strerror}") from None
     try:
         policy = _load_policy(args)
         if not args.archive:
-            raise _Usage(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
+            raise UsageError(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
         with Moderator(policy, args.archive, fill_history=not args.no_history) as moderator:
             counts, t0 = _moderate_stream(moderator, fd, sys.stdout, args.batch)
     finally:
@@ -387,7 +375,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         flt.bounds()
     except ValueError as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     with _open(args) as archive:
         with _output(args.output) as fh:
             n = (write_csv if fmt == "csv" else write_jsonl)(export_rows(archive, flt), fh)
@@ -403,25 +391,25 @@ def cmd_retain(args: argparse.Namespace) -> int:
     from .records import RetentionRule
 
     if bool(args.keep) == bool(args.policy):
-        raise _Usage("give either --keep RULE or --policy NAME (whose retention applies)")
+        raise UsageError("give either --keep RULE or --policy NAME (whose retention applies)")
     policy: Any = None
     rule: Any = None
     if args.keep:
         try:
             rule = RetentionRule.parse(args.keep)
         except ValueError as exc:
-            raise _Usage(str(exc)) from None
+            raise UsageError(str(exc)) from None
     else:
         policy = _load_policy(args)
         if getattr(policy, "retention", None) is None:
-            raise _Usage(f"policy {args.policy} declares no retention (add e.g. `retain 7 years cite CLAUSE` to its "
+            raise UsageError(f"policy {args.policy} declares no retention (add e.g. `retain 7 years cite CLAUSE` to its "
                          f"header, or give --keep)")
     now = None
     if args.now:
         try:
             now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
         except ValueError:
-            raise _Usage(f"--now {args.now!r} is not an ISO 8601 time") from None
+            raise UsageError(f"--now {args.now!r} is not an ISO 8601 time") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=timezone.utc)
     with _open(args) as archive:
@@ -436,9 +424,9 @@ def cmd_retain(args: argparse.Namespace) -> int:
 @_guarded
 def cmd_hold(args: argparse.Namespace) -> int:
     if not (args.item or args.author or args.account or args.all):
-        raise _Usage("say what to hold: --item KEY, --author ID, --account ID or --all")
+        raise UsageError("say what to hold: --item KEY, --author ID, --account ID or --all")
     if args.all and (args.item or args.author or args.account):
-        raise _Usage("--all holds everything; do not combine it with --item/--author/--account")
+        raise UsageError("--all holds everything; do not combine it with --item/--author/--account")
     with _open(args) as archive:
         hold = archive.place_hold(args.reason, subject=args.item, author=args.author, account=args.account)
     print(f"hold {hold.id} placed: {hold.reason}")
@@ -486,7 +474,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as archive:
         keys = archive.find_items(args.item)
         if not keys:
-            raise _Usage(f"no item {args.item!r} in the archive")
+            raise UsageError(f"no item {args.item!r} in the archive")
         recs = archive.select_in("subject", keys) + archive.select_in("target", keys)
     for rec in sorted(recs, key=lambda r: r.seq):
         print(json.dumps(rec.to_json(), ensure_ascii=False))
