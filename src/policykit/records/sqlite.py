@@ -167,12 +167,7 @@ class SQLiteArchive(Archive):
             return str(self._conn.execute("PRAGMA quick_check").fetchone()[0])
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            try:
-                self._conn.close()
-            except sqlite3.Error:
-                pass
+        _close(self)
 
 
 class _Reader(Archive):
@@ -192,12 +187,17 @@ class _Reader(Archive):
         return self._owner._translate(exc, doing)
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            try:
-                self._conn.close()
-            except sqlite3.Error:
-                pass
+        _close(self)
+
+
+def _close(archive: "SQLiteArchive | _Reader") -> None:
+    """Close a connection once; an error from closing a connection already lost is not worth raising."""
+    if not archive.closed:
+        archive.closed = True
+        try:
+            archive._conn.close()
+        except sqlite3.Error:
+            pass
 
 
 __all__ = ["APPLICATION_ID", "SQLiteArchive"]

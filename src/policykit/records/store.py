@@ -707,18 +707,26 @@ class Archive:
             self._depth += 1
             try:
                 self._begin_write()
-                writer = Writer(self)
-                yield writer
-                writer.flush()
-                self._commit()
-            except BaseException:
-                try:
-                    self._rollback()
-                except Exception:
-                    pass
-                raise
+                with self._rolled_back_on_error():
+                    writer = Writer(self)
+                    yield writer
+                    writer.flush()
+                    self._commit()
             finally:
                 self._depth -= 1
+
+    @contextmanager
+    def _rolled_back_on_error(self) -> Iterator[None]:
+        """On any error, roll the open transaction back and re-raise that error (a failing rollback
+        must not hide the reason the transaction failed)."""
+        try:
+            yield
+        except BaseException:
+            try:
+                self._rollback()
+            except Exception:
+                pass
+            raise
 
     # -- prepared (pipelined) writes -------------------------------------------------------------
 
@@ -744,28 +752,18 @@ class Archive:
             if self._depth:
                 raise ArchiveError("a prepared batch cannot be written inside another write transaction")
             self._begin_write()
-            try:
+            with self._rolled_back_on_error():
                 if self._head() != (w.start_seq, w.start_hash):
                     self._rollback()
                     return False
                 w.flush()
-            except BaseException:
-                self._rollback()
-                raise
             self._prepared = True
         return True
 
     def commit_prepared(self, doing: str = "record a batch of events") -> None:
         try:
-            with self._guard(doing):
-                try:
-                    self._commit()
-                except BaseException:
-                    try:
-                        self._rollback()
-                    except Exception:
-                        pass
-                    raise
+            with self._guard(doing), self._rolled_back_on_error():
+                self._commit()
         finally:
             with self._lock:
                 self._prepared = False
