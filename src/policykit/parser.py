@@ -43,14 +43,16 @@ class _PolIndenter(Indenter):
         at its own line.)"""
         previous = None
         for token in stream:
-            if token.type == self.NL_type and previous in self.CONTINUES and self._deeper(token):
+            if (token.type == self.NL_type and previous in self.CONTINUES
+                    and self._width(token) > self.indent_level[-1]):
                 continue
             previous = token.type
             yield token
 
-    def _deeper(self, newline: Token) -> bool:
+    def _width(self, newline: Token) -> int:
+        """The indentation of the line a newline token leads into, tabs counted as `tab_len` spaces."""
         indent_str = newline.rsplit("\n", 1)[1]
-        return indent_str.count(" ") + indent_str.count("\t") * self.tab_len > self.indent_level[-1]
+        return indent_str.count(" ") + indent_str.count("\t") * self.tab_len
 
     def handle_NL(self, token: Token) -> Iterator[Token]:
         """As lark's, but a bad dedent is reported at the line where it happens."""
@@ -58,7 +60,7 @@ class _PolIndenter(Indenter):
             return
         yield token
         indent_str = token.rsplit("\n", 1)[1]
-        indent = indent_str.count(" ") + indent_str.count("\t") * self.tab_len
+        indent = self._width(token)
         if indent > self.indent_level[-1]:
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
