@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .errors import EventError, FieldProblem
 
-Role = Literal["public", "staff", "coordinator", "administrator", "department_head", "vendor", "elected_official"]
+Role = Literal["public", "staff", "coordinator", "administrator", "department_head", "vendor", "elected_official",
+               "commissioner"]
 Capability = Literal["publish", "edit", "comment", "view"]
 
 
@@ -35,6 +36,15 @@ class Label(_Model):
     source: str | None = None
 
 
+def _labels(value: Any) -> Any:
+    """Accept a single label, a list of names, or {name, score, source} objects."""
+    if value is None:
+        return []
+    if isinstance(value, (str, Mapping)):
+        value = [value]
+    return [{"name": v} if isinstance(v, str) else v for v in value]
+
+
 class Context(_Model):
     emergency: bool | None = None
 
@@ -50,6 +60,9 @@ class Actor(_Model):
     acknowledged_policy: bool | None = None
     official_capacity: bool | None = None
     on_city_time: bool | None = None
+    # The office the person holds, in the policy's own words ("City administrator", "Social Media
+    # Coordinator", "Department Manager"): clauses name offices, and a role alone cannot say which.
+    office: str | None = None
 
 
 class Account(_Model):
@@ -63,7 +76,9 @@ class Account(_Model):
     official: bool | None = None
     registered: bool | None = None
     approved_by: str | None = None
+    approved_by_office: str | None = None  # the office held by whoever approved the account
     administrators: list[str] | None = None
+    administrator_offices: list[str] | None = None  # the offices its administrators hold
     credential_holders: int | None = None
     password_strength: Literal["weak", "fair", "strong"] | None = None
     profile_image_has_city_logo: bool | None = None
@@ -81,17 +96,39 @@ class Media(_Model):
     release: Literal["written", "email", "none"] | None = None
 
 
-class AuthorHistory(_Model):
-    removed_before: int | None = None
+class Link(_Model):
+    """A link in a post or comment. Given as a bare URL or as `{url, labels}` when an upstream classifier
+    has judged what the link points to (a clause about "hyperlinks to obscene material" needs that)."""
+
+    url: str
+    labels: list[Label] = Field(default_factory=list)
+
+    _normalise_labels = field_validator("labels", mode="before")(lambda cls, v: _labels(v))
+
+    def __str__(self) -> str:
+        return self.url
 
 
-def _labels(value: Any) -> Any:
-    """Accept a single label, a list of names, or {name, score, source} objects."""
+def _links(value: Any) -> Any:
+    """Accept a single link or a list of them, each a URL string or a {url, labels} object."""
     if value is None:
         return []
     if isinstance(value, (str, Mapping)):
         value = [value]
-    return [{"name": v} if isinstance(v, str) else v for v in value]
+    if not isinstance(value, list):
+        return value
+    return [{"url": v} if isinstance(v, str) else v for v in value]
+
+
+class Quote(_Model):
+    """Someone's words a post quotes, and whether that person gave permission to be quoted."""
+
+    who: str | None = None
+    permission: bool | None = None
+
+
+class AuthorHistory(_Model):
+    removed_before: int | None = None
 
 
 class _EventBase(_Model):
@@ -113,24 +150,28 @@ class _EventBase(_Model):
         return value
 
 
-class Post(_EventBase):
-    kind: Literal["post"]
+class _Content(_EventBase):
+    """What posts and comments share: text, links and media."""
+
     text: str | None = None
-    links: list[str] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
     media: list[Media] = Field(default_factory=list)
     author: Actor = Field(default=Actor())
     account: Account = Field(default=Account())
+
+    _normalise_links = field_validator("links", mode="before")(lambda cls, v: _links(v))
+
+
+class Post(_Content):
+    kind: Literal["post"]
     original: bool = True
     scheduled_via: str | None = None
+    approved: bool | None = None  # it had the prior approval the policy asks for before publishing
+    quotes: list[Quote] = Field(default_factory=list)  # people whose words it quotes
 
 
-class Comment(_EventBase):
+class Comment(_Content):
     kind: Literal["comment"]
-    text: str | None = None
-    links: list[str] = Field(default_factory=list)
-    media: list[Media] = Field(default_factory=list)
-    author: Actor = Field(default=Actor())
-    account: Account = Field(default=Account())
     author_history: AuthorHistory = Field(default=AuthorHistory())
 
 
@@ -143,6 +184,8 @@ class Action(_Model):
     type: str
     via: str | None = None
     target: "Event | None" = None
+    recipient: Actor | None = None  # to whom it goes: the person credentials or a password are sent to
+    text: str | None = None  # what it says: a reply's or an edit's words
 
 
 class ActionEvent(_EventBase):
@@ -202,5 +245,5 @@ EventModel = Union[Post, Comment, AccountAudit, ActionEvent]
 
 __all__ = [
     "Account", "AccountAudit", "Action", "ActionEvent", "Actor", "AuthorHistory", "Comment", "Context",
-    "Event", "EventModel", "EVENT_TYPES", "Label", "Media", "Post", "parse_event",
+    "Event", "EventModel", "EVENT_TYPES", "Label", "Link", "Media", "Post", "Quote", "parse_event",
 ]
