@@ -9,6 +9,7 @@ and lifts the decision to at least `review`: it never becomes a silent `allow`.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
@@ -17,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import plugins as _plugins
 from .compiler import CompiledRule, Policy, Program
 from .detectors import Detector, Hit
+from .errors import EventError, FieldProblem
 from .models import parse_event
 from .verdict import (EFFECTS, Defeated, EvalError, Evidence, Finding, Obligation, Verdict)
 
@@ -86,7 +88,8 @@ class _View:
 class _Ctx:
     """What compiled closures see while one event is evaluated."""
 
-    __slots__ = ("event", "it", "program", "view", "target", "evidence", "outcome", "defeated", "errors")
+    __slots__ = ("event", "it", "program", "view", "target", "evidence", "outcome", "defeated", "contested",
+                 "undecided", "errors")
 
     def __init__(self, event: Any, program: Program) -> None:
         self.event = event
@@ -96,13 +99,17 @@ class _Ctx:
         self.view = _View(event, program, self.errors)
         self.target: _View | None = None
         self.evidence: list[Evidence] = []
-        self.outcome: dict[int, bool | None] = {}
-        self.defeated: dict[int, int] = {}
+        self.outcome: dict[int, bool | None] = {}  # rules that fired (True) or could not be decided (None)
+        self.defeated: dict[int, int] = {}  # rule → the exception that defeated it
+        self.contested: dict[int, list[int]] = {}  # rule → undetermined exceptions that may defeat it
+        self.undecided: set[str] = set()  # `has such as …` tests left to a person's judgement
 
     def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
-        """True when the event (or the action's target) carries one of the categories."""
+        """True when the event (or the action's target, or the link `it`) carries one of the categories."""
         if subject is None:
             view, prefix = self.view, ""
+        elif subject == "it":
+            return self._link_has(categories)
         else:
             target = getattr(getattr(self.event, "action", None), "target", None)
             if target is None:
@@ -115,9 +122,7 @@ class _Ctx:
             for category in categories:
                 label = labels.get(category)
                 if label is not None:
-                    self.evidence.append(Evidence.build(
-                        detector=f"label:{label.source}" if label.source else "label", field=prefix + "labels",
-                        start=None, end=None, match=None, category=category, score=label.score))
+                    self.evidence.append(_label_evidence(label, prefix + "labels", category))
                     return True
         if not view.texts:
             return False
@@ -131,6 +136,29 @@ class _Ctx:
                     return True
         return False
 
+    def _link_has(self, categories: tuple[str, ...]) -> bool:
+        """A link's own labels (what an upstream classifier found behind it), under the policy's trust."""
+        labels = _View._trusted(self.it.labels, self.program.trust) if self.it.labels else {}
+        for category in categories:
+            label = labels.get(category)
+            if label is not None:
+                self.evidence.append(_label_evidence(label, "links[*].labels", category))
+                return True
+        return False
+
+    def has_such_as(self, categories: tuple[str, ...], others: tuple[str, ...], subject: str | None,
+                    key: str) -> bool | None:
+        """`has such as …`: true for a listed category; undetermined (a person judges) when the content
+        carries some other category, which may be of the kind the list illustrates; false when it
+        carries none."""
+        found = self.has(categories, subject)
+        if found is not False:
+            return found
+        if self.has(others, subject):
+            self.undecided.add(key)
+            return None
+        return False
+
     def clause_applies(self, clause: str) -> bool | None:
         unknown = False
         rules = self.program.rules
@@ -138,11 +166,16 @@ class _Ctx:
             result = self.outcome.get(index, False)
             if index in self.defeated or rules[index].severity < REVIEW:
                 continue
-            if result is True:
+            if result is True and index not in self.contested:
                 return True
-            if result is None:
+            if result is not False:
                 unknown = True
         return None if unknown else False
+
+
+def _label_evidence(label: Any, field: str, category: str) -> Evidence:
+    return Evidence.build(detector=f"label:{label.source}" if label.source else "label", field=field,
+                          start=None, end=None, match=None, category=category, score=label.score)
 
 
 @dataclass
@@ -168,9 +201,31 @@ def _in_force(rule: CompiledRule, at: date | None) -> bool:
     return rule.until is None or at < rule.until
 
 
+def _check_labels(ev: Any, known: frozenset[str], prefix: str = "") -> None:
+    """A label no detector, plugin or policy knows is a typo (`obscen`): it would match no rule and
+    silently allow, so it is an EventError naming the label, with a did-you-mean."""
+    problems = [_unknown_label(f"{prefix}labels[{i}]", label.name, known)
+                for i, label in enumerate(ev.labels) if label.name not in known]
+    for j, link in enumerate(getattr(ev, "links", ())):
+        problems += [_unknown_label(f"{prefix}links[{j}].labels[{i}]", label.name, known)
+                     for i, label in enumerate(link.labels) if label.name not in known]
+    if problems:
+        raise EventError(problems)
+    target = getattr(getattr(ev, "action", None), "target", None)
+    if target is not None:
+        _check_labels(target, known, prefix + "action.target.")
+
+
+def _unknown_label(path: str, name: str, known: frozenset[str]) -> FieldProblem:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`?" if close else "see the label vocabulary in docs/api.md"
+    return FieldProblem(path, f"a category this policy knows ({hint})", repr(name))
+
+
 def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
     ev = parse_event(event)
     program = policy.program
+    _check_labels(ev, program.categories)
     ctx = _Ctx(ev, program)
     at = ev.at.date() if ev.at is not None else None
     if program.effective is not None and at is not None and at < program.effective:
@@ -193,7 +248,7 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
             if trace is not None:
                 trace.append(Trace(rule.id, "not-in-force", f"effective {rule.effective}, until {rule.until}"))
             continue
-        if rule.is_exception and not any(ctx.outcome.get(j) is True for j in rule.defeats):
+        if rule.is_exception and not any(j in ctx.outcome for j in rule.defeats):
             if trace is not None:
                 trace.append(Trace(rule.id, "not-applicable", "what it is an exception to did not fire"))
             continue
@@ -213,17 +268,33 @@ def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
             continue
         ctx.outcome[index] = result
         fired.append((index, result, ctx.evidence))
-        if result is True and rule.is_exception:
-            for victim in rule.defeats:
-                if ctx.outcome.get(victim) is True:
-                    ctx.defeated.setdefault(victim, index)
+        if rule.is_exception:
+            _settle(ctx, index, result)
         if trace is not None:
             trace.append(Trace(rule.id, "fired" if result else "unknown",
                                "" if result else "missing: " + ", ".join(_missing(rule, ctx))))
     if trace is not None:
         for victim, by in ctx.defeated.items():
             trace.append(Trace(rules[victim].id, "defeated", f"by exception {rules[by].id}"))
+        for victim, by_list in ctx.contested.items():
+            if victim not in ctx.defeated:
+                trace.append(Trace(rules[victim].id, "contested",
+                                   "exception " + ", ".join(rules[b].id for b in by_list) + " may apply"))
     return _verdict(policy, ev, _findings(policy, ctx, fired), ctx.errors)
+
+
+def _settle(ctx: _Ctx, exception: int, result: bool | None) -> None:
+    """What an exception that was looked at does to the rules it defeats (see the truth table in
+    docs/language.md): one that holds defeats every target that fired or was undetermined, so an event
+    that says less never ends up worse off than one that says `false`; one that is itself undetermined
+    contests them, leaving each at least `review` for a person."""
+    for victim in ctx.program.rules[exception].defeats:
+        if victim not in ctx.outcome or victim in ctx.defeated:
+            continue
+        if result is True:
+            ctx.defeated[victim] = exception
+        else:
+            ctx.contested.setdefault(victim, []).append(exception)
 
 
 def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
@@ -259,33 +330,75 @@ def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, lis
         if index in defeated:
             continue
         rule = rules[index]
+        if result is None and (rule.is_exception or rule.severity < REVIEW):
+            continue  # an undetermined exception speaks through the finding of the rule it contests
+        contest = [rules[e] for e in ctx.contested.get(index, ())]
+        if contest:
+            out.add(*_contested_finding(rule, result, contest, ctx, evidence, out))
+            continue
         if result is None:
-            if rule.severity >= REVIEW:
-                out.add(_unknown_finding(rule, ctx, evidence, out), REVIEW)
+            out.add(_unknown_finding(rule, ctx, evidence, out), REVIEW)
             continue
         defeats = [Defeated.build(rule=rules[v].id, clauses=list(rules[v].clauses))
                    for v in defeated_by.get(index, ())]
         out.add(Finding.build(rule=rule.id, effect=rule.effect, message=rule.message(ctx),
                               citations=list(rule.citations), evidence=evidence, defeats=defeats, missing=[]),
                 rule.severity)
-        for spec in rule.obligations:
-            detail = spec.detail(ctx)
-            key = (spec.action, detail)
-            if key not in out.obligations:
-                out.obligations[key] = Obligation.build(action=spec.action, detail=detail,
-                                                        citations=list(spec.citations))
+        _oblige(out, rule, ctx)
     return out
+
+
+def _oblige(out: _Outcome, rule: CompiledRule, ctx: _Ctx) -> None:
+    for spec in rule.obligations:
+        detail = spec.detail(ctx)
+        key = (spec.action, detail)
+        if key not in out.obligations:
+            out.obligations[key] = Obligation.build(action=spec.action, detail=detail, citations=list(spec.citations))
+
+
+def _contested_finding(rule: CompiledRule, result: bool | None, exceptions: list[CompiledRule], ctx: _Ctx,
+                       evidence: list[Evidence], out: _Outcome) -> tuple[Finding, int]:
+    """A rule that an undetermined exception may defeat: both outcomes are possible, so the finding takes
+    the mildest of them, and never less than `review` unless every outcome is the same. It names the rule,
+    the exceptions and what they need, and carries the exceptions' obligations: that is the route the
+    person deciding takes if the exception applies."""
+    missing = list(dict.fromkeys(m for r in ([rule] if result is None else []) + exceptions for m in _missing(r, ctx)))
+    out.missing.update(dict.fromkeys(m for m in missing if not m.startswith("(")))
+    outcomes = {REVIEW if result is None else rule.severity} | {e.severity for e in exceptions}
+    severity = outcomes.pop() if len(outcomes) == 1 else max(REVIEW, min(outcomes))
+    names = ", ".join(e.id for e in exceptions)
+    would = "may apply" if result is None else f"would {rule.effect}"
+    message = (f"Rule {rule.id} {would} ({rule.message(ctx)}), but exception {names} may defeat it: "
+               f"{_describe_missing(missing)}. A person must decide.")
+    citations = list(dict.fromkeys((*rule.citations, *(c for e in exceptions for c in e.citations))))
+    for exception in exceptions:
+        _oblige(out, exception, ctx)
+    return Finding.build(rule=rule.id, effect=EFFECTS[severity], message=message, citations=citations,
+                         evidence=evidence, defeats=[], missing=missing), severity
 
 
 def _unknown_finding(rule: CompiledRule, ctx: _Ctx, evidence: list[Evidence], out: _Outcome) -> Finding:
     """A rule that could not be decided: `review`, naming what the event does not give."""
     missing = _missing(rule, ctx)
-    out.missing.update(dict.fromkeys(missing))
+    out.missing.update(dict.fromkeys(m for m in missing if not m.startswith("(")))
     return Finding.build(
         rule=rule.id, effect="review", citations=list(rule.citations), evidence=evidence, defeats=[],
         missing=missing,
-        message=f"Cannot tell whether this rule applies: the event does not give {', '.join(missing)}. "
+        message=f"Cannot tell whether this rule applies: {_describe_missing(missing)}. "
                 f"A person must decide. (If it applies: {rule.message(ctx)})")
+
+
+def _describe_missing(missing: list[str]) -> str:
+    """What could not be determined, in words: event fields, unfilled parameters, open lists."""
+    fields = [m for m in missing if not m.startswith(("param:", "("))]
+    params = [m.removeprefix("param:") for m in missing if m.startswith("param:")]
+    other = [m.strip("()") for m in missing if m.startswith("(")]
+    parts = []
+    if fields:
+        parts.append("the event does not give " + ", ".join(fields))
+    parts += [f"the policy's parameter `{p}` is not filled in" for p in params]
+    parts += other
+    return "; ".join(parts) or "a value the condition needs could not be determined"
 
 
 def _verdict(policy: Policy, ev: Any, out: _Outcome, errors: list[EvalError]) -> Verdict:
@@ -325,7 +438,6 @@ def explain(policy: Policy, event: Any) -> Explanation:
 
 
 def evaluate_many(policy: Policy, events: Iterable[Any]) -> Iterator[Verdict]:
-    from .errors import EventError
     for number, event in enumerate(events):
         try:
             yield _observed(policy, event, _run(policy, event, None))
