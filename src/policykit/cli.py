@@ -69,7 +69,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise UsageError(f"no such file or directory: {missing[0]}")
-    results = {str(f): lint_file(f, sources) for f in files}
+    results = {str(f): lint_file(f, sources, args.strict) for f in files}
     # A file that cannot be read at all (binary, not UTF-8, empty, enormous) is bad input: one line, exit 2.
     unreadable = [d for ds in results.values() for d in ds if d.code == "PK000"]
     for d in unreadable:
@@ -581,7 +581,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print("no plugins installed (packages register them under the `policykit` entry-point group)")
     for row in rows:
         print(f"{row['name']}" + (f" {row['version']}" if row.get("version") else ""))
-        for what in ("jurisdictions", "platforms", "detectors", "functions"):
+        for what in ("jurisdictions", "platforms", "detectors", "functions", "action_types"):
             if row[what]:
                 print(f"  {what + ':':<15}{', '.join(row[what])}")
         if row["observes_verdicts"]:
@@ -610,6 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)")
     p.add_argument("--format", choices=("text", "json", "github"), default="text")
     p.add_argument("--sources", metavar="DIR", help="check every clause quote against the source documents here")
+    p.add_argument("--strict", action="store_true",
+                   help="a parameter without a value is an error (PK114), not a `review` at evaluation")
     p.set_defaults(func=cmd_lint)
 
     p = add("check", "Judge events (YAML, JSON or JSON Lines; - for stdin) against one or more policies.",

@@ -23,7 +23,9 @@ import re2
 from . import syntax as st
 from .detectors import Detector, default_detectors
 from .errors import Diagnostic, PolicyError, Span
+from .models import Link
 from .plugins import detectors as plugin_detectors
+from .plugins import action_types as plugin_action_types
 from .plugins import functions as plugin_functions
 from .schema import ANY, BOOL, DATE, NUMBER, TEXT, FieldType, expand, resolve, root_type
 from .retention import RetentionError, RetentionRule
@@ -35,8 +37,14 @@ CATEGORIES: frozenset[str] = frozenset({
     "violence", "illegal_activity", "commercial_solicitation", "political_endorsement", "contest",
     "personal_information", "confidential", "public_safety_risk", "defamation", "false_statement",
     "intellectual_property", "off_topic", "service_request", "records_request", "tos_violation",
+    "sexual_content", "fundraising", "city_business",
 })
 EVENT_KINDS = ("post", "comment", "account", "action")
+# The contract's action types; a policy declares more with `action type NAME`, a plugin by its hook.
+ACTION_TYPES: frozenset[str] = frozenset({
+    "publish", "edit_post", "delete_post", "delete_comment", "edit_comment", "hide_comment", "reply",
+    "create_account", "share_credentials", "send_password", "login", "remove_follower",
+})
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.case_sensitive = False
@@ -112,6 +120,7 @@ class Program:
     detectors: tuple[Detector, ...]
     detectors_for: dict[str, tuple[Detector, ...]]
     effective: date | None
+    categories: frozenset[str] = frozenset()  # every category a label may name: the contract's, detectors', plugins'
     _candidates: dict[tuple[str, str | None, frozenset[str], bool], tuple[int, ...]] = field(default_factory=dict)
 
     def applicable(self, kind: str, action: str | None) -> tuple[int, ...]:
@@ -198,6 +207,8 @@ class Compiler:
                  categories: Iterable[str] = (), functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.layers = layers
         self.functions = dict(functions or {})
+        self.action_types = ACTION_TYPES | set(plugin_action_types()) | {
+            a.name for layer in layers for a in layer.doc.action_types}
         self.top = layers[-1].doc
         self.given_params = dict(params)
         self.detectors = tuple(detectors)
@@ -292,6 +303,18 @@ class Compiler:
             return
         self.params[name] = (param, tuple(value) if isinstance(value, list) else value)
 
+    def require_params(self) -> None:
+        """For strict loading: a parameter without a value is an error, not an undetermined verdict."""
+        for name, (param, value) in self.params.items():
+            if value is None:
+                about = f" ({param.description})" if param.description else ""
+                self.error("PK114", f"parameter `{name}` has no value{about}", param.span,
+                           f"fill it in: load(…, params={{\"{name}\": …}}), `--param {name}=…`, "
+                           f"or `set {name} = …` in a policy that extends this one")
+
+    def unfilled(self) -> tuple[str, ...]:
+        return tuple(name for name, (_, value) in self.params.items() if value is None)
+
     # ------------------------------------------------------------ header: retention
     def compile_retention(self) -> RetentionRule | None:
         """The policy's `retain …` line (a child's own line overrides its parent's), checked: the rule
@@ -348,6 +371,8 @@ class Compiler:
     def _x_path(self, node: st.Path, scope: _Scope) -> tuple[Fn, FieldType]:
         head = node.parts[0]
         if scope.element is not None and head == "it" and len(node.parts) == 1:
+            if scope.element.models == (Link,):  # a link is its URL, whatever labels it carries
+                return (lambda ctx: ctx.it.url), TEXT
             return (lambda ctx: ctx.it), scope.element
         if scope.element is not None and scope.element.kind == "object" and head in scope.element.fields():
             typ, bad, allowed = resolve(node.parts, scope.element)
@@ -363,7 +388,10 @@ class Compiler:
         if len(node.parts) == 1 and head in self.params:
             self.used_names.add(head)
             value = self.params[head][1]
-            return (lambda ctx: value), _param_type(self.params[head][0].type)
+            getter: Fn = lambda ctx: value  # noqa: E731
+            if value is None:  # a blank the adopting city has not filled in: nothing is decided on it
+                self.reads.append((f"param:{head}", getter))
+            return getter, _param_type(self.params[head][0].type)
         return self._event_path(node, scope.kinds)
 
     def _event_path(self, node: st.Path, kinds: tuple[str, ...]) -> tuple[Fn, FieldType]:
@@ -482,16 +510,32 @@ class Compiler:
                 self.error("PK105", f"unknown category `{name}`", span,
                            _suggest(name, self.categories) or "see the label vocabulary in docs/api.md")
         categories = tuple(name for name, _ in node.categories)
+        subject = self._has_subject(node, scope)
+        if not node.open:
+            return (lambda ctx: ctx.has(categories, subject)), BOOL
+        # `has such as a, b`: a and b take the clause's route; content of another kind is for a person
+        others = tuple(sorted(self.categories - set(categories)))
+        key = (f"({'the target: ' if subject == 'target' else ''}the clause's list is illustrative "
+               f"(such as {', '.join(categories)}): whether content of another kind found here is like them "
+               f"is for a person to judge)")
+        self.reads.append((key, lambda ctx: None if key in ctx.undecided else True))
+        return (lambda ctx: ctx.has_such_as(categories, others, subject, key)), BOOL
+
+    def _has_subject(self, node: st.Has, scope: _Scope) -> str | None:
+        """What `has` looks at: the event (None), the action's `target`, or `it`, a link in a quantifier."""
         if node.subject is None:
-            return (lambda ctx: ctx.has(categories, None)), BOOL
+            return None
         parts = expand(node.subject.parts)
+        if parts == ("it",) and scope.element is not None and scope.element.models == (Link,):
+            return "it"
         if parts != ("action", "target"):
-            self.error("PK103", "`has` tests the event itself or `target` (the content an action acts on)",
-                       node.subject.span, "write `has CATEGORY` or `target has CATEGORY`")
+            self.error("PK103", "`has` tests the event itself, `target` (the content an action acts on) or `it` "
+                       "(a link, inside `any links where …`)", node.subject.span,
+                       "write `has CATEGORY`, `target has CATEGORY` or `any links where it has CATEGORY`")
         elif "action" not in scope.kinds or set(scope.kinds) != {"action"}:
             self.error("PK102", "`target has …` needs a rule that targets only actions", node.subject.span)
         self.reads.append(("action.target", _getter(("action", "target"))))
-        return (lambda ctx: ctx.has(categories, "target")), BOOL
+        return "target"
 
     def _x_quantified(self, node: st.Quantified, scope: _Scope) -> tuple[Fn, FieldType]:
         get, typ = self._x_path(node.path, scope)
@@ -598,6 +642,11 @@ class Compiler:
                 if isinstance(value, str) and value not in ltype.options:
                     self.error("PK103", f'"{value}" is not a possible value here; expected {ltype.describe()}',
                                node.right.span, _suggest(value, ltype.options))
+        if (node.op in ("is", "is not", "==", "!=", "in", "not in") and isinstance(node.left, st.Path)
+                and expand(node.left.parts)[-2:] == ("action", "type") and isinstance(node.right, st.Literal)):
+            value = node.right.value
+            self._check_action_types([v for v in (value if isinstance(value, tuple) else (value,))
+                                      if isinstance(v, str)], node.right.span)
         if node.op in ("<", "<=", ">", ">=") and ltype.kind not in ("number", "date", "any"):
             self.error("PK103", f"`{node.op}` compares numbers or dates, and this is {ltype.describe()}", node.span)
         if node.op in ("in", "not in") and rtype.kind not in ("list", "any"):
@@ -622,6 +671,7 @@ class Compiler:
         action_types: set[str] | None = set()
         for target in d.targets:
             if target.kind == "action":
+                self._check_action_types(target.actions, target.span)
                 if not target.actions:
                     action_types = None
                 elif action_types is not None:
@@ -654,6 +704,15 @@ class Compiler:
             effective=effective, until=until, span=rule.span, is_exception=rule.defeats is not None,
             dated=effective is not None or until is not None, needs=needs)
 
+    def _check_action_types(self, names: Iterable[str], span: Span) -> None:
+        """An action type outside the vocabulary is almost always a typo, which would make the rule
+        silently never apply; a policy that means a new type declares it with `action type NAME`."""
+        for name in names:
+            if name not in self.action_types:
+                self.error("PK115", f"unknown action type `{name}`", span,
+                           _suggest(name, self.action_types)
+                           or f"declare it at the top level: `action type {name} \"what it is\"`")
+
     def _calls(self, node: Any, seen: frozenset[str]) -> bool:
         """Whether a condition calls a plugin function, which may fail: such a rule is never skipped, so
         a failure is reported (and lifts the decision to `review`) whatever the event's categories."""
@@ -676,7 +735,9 @@ class Compiler:
         either side needs and a disjunction needs what both sides need together. None: no such set.
         """
         if isinstance(node, st.Has):
-            return frozenset(name for name, _ in node.categories) if node.subject is None else None
+            if node.subject is not None:
+                return None
+            return frozenset(self.categories) if node.open else frozenset(name for name, _ in node.categories)
         if isinstance(node, st.BoolOp):
             left, right = self._needs(node.left, seen), self._needs(node.right, seen)
             if node.op == "or":
@@ -998,7 +1059,7 @@ def build_program(compiler: Compiler, rules: list[CompiledRule]) -> Program:
         detectors_for[category] = tuple(d for d in compiler.detectors if category in d.categories)
     return Program(ordered, by_kind, by_action, any_action, clause_rules,
                    {name: value for name, (_, value) in compiler.params.items()}, trust or None,
-                   compiler.detectors, detectors_for, compiler.top.effective)
+                   compiler.detectors, detectors_for, compiler.top.effective, frozenset(compiler.categories))
 
 
 class Policy:
@@ -1021,6 +1082,7 @@ class Policy:
         self.program = program
         self.warnings: list[Diagnostic] = [d for d in compiler.diagnostics if d.severity == "warning"]
         self.used_names: frozenset[str] = frozenset(compiler.used_names)
+        self.unfilled: tuple[str, ...] = compiler.unfilled()  # parameters left blank: what they decide is `review`
         self.digest: str = _digest(texts, program.params)
         self.ref = PolicyRef.build(name=self.name, title=self.title, version=self.version)
         # `retain …` in the header (or inherited from the policy it extends); None: the policy says nothing
@@ -1048,8 +1110,11 @@ class Policy:
 
 def compile_layers(layers: list[_Layer], params: Mapping[str, Any] | None = None,
                    detectors: Sequence[Detector] | None = None, categories: Iterable[str] = (),
-                   texts: Sequence[str] = (), functions: Mapping[str, Callable[..., Any]] | None = None) -> Policy:
+                   texts: Sequence[str] = (), functions: Mapping[str, Callable[..., Any]] | None = None,
+                   strict: bool = False) -> Policy:
     """Check and compile parsed layers (parents first); raise PolicyError with every error found.
+
+    `strict`: every parameter must have a value (a model policy filled in for real use), PK114 otherwise.
 
     `detectors` default to the built-in ones plus those plugins register; `functions` (callable from
     conditions) default to the plugins' functions.
@@ -1062,6 +1127,8 @@ def compile_layers(layers: list[_Layer], params: Mapping[str, Any] | None = None
     rules, _ = compiler.compile()
     retention = compiler.compile_retention()
     program = build_program(compiler, rules)
+    if strict:
+        compiler.require_params()
     errors = [d for d in compiler.diagnostics if d.severity == "error"]
     if errors:
         raise PolicyError(sorted(errors, key=lambda d: (d.file, d.line, d.column)))

@@ -67,6 +67,14 @@ def policykit_register_functions() -> "Mapping[str, Callable[..., Any]]":
 
 
 @hookspec
+def policykit_register_action_types() -> "Mapping[str, str]":
+    """Action types beyond the contract's vocabulary: name → what it is (`{"pin_comment": "…"}`).
+
+    Policies may then target them (`review action pin_comment`); a type nobody declares is error PK115.
+    """
+
+
+@hookspec
 def policykit_observe_verdict(policy: "Policy", event: Any, verdict: "Verdict") -> None:
     """Called after every evaluation, for logging and metrics. The return value is ignored.
 

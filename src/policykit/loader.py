@@ -132,10 +132,14 @@ def _layers(path: Path, text: str | None = None) -> tuple[list[_Layer], list[str
     return layers, texts
 
 
-def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -> Policy:
-    """A bundled or plugin policy by name, or a path to a `.pol` file, compiled (and cached)."""
+def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None, *, strict: bool = False) -> Policy:
+    """A bundled or plugin policy by name, or a path to a `.pol` file, compiled (and cached).
+
+    A model policy may leave parameters blank; rules that need them then yield `review`. `strict=True`
+    refuses that instead (PK114): for a city's production set-up, where every blank must be filled in.
+    """
     path = Path(ref) if isinstance(ref, os.PathLike) else _locate(str(ref), None, None)
-    key_params = tuple(sorted((k, repr(v)) for k, v in (params or {}).items()))
+    key_params = (strict, *sorted((k, repr(v)) for k, v in (params or {}).items()))
     try:
         stat = path.stat()
     except OSError as exc:
@@ -146,16 +150,17 @@ def load(ref: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -
     if cached is not None:
         return cached
     layers, texts = _layers(path)
-    policy = compile_layers(layers, params, texts=texts)
+    policy = compile_layers(layers, params, texts=texts, strict=strict)
     with _LOCK:
         _CACHE[key] = policy
     return policy
 
 
-def compile_text(text: str, file: str = "<string>", params: Mapping[str, Any] | None = None) -> Policy:
+def compile_text(text: str, file: str = "<string>", params: Mapping[str, Any] | None = None, *,
+                 strict: bool = False) -> Policy:
     """Compile policy source held in memory (tests, editors); `extends` resolves by name or from the cwd."""
     layers, texts = _layers(Path(file), text)
-    return compile_layers(layers, params, texts=texts)
+    return compile_layers(layers, params, texts=texts, strict=strict)
 
 
 def evaluate(event: Any, policy: str | Policy = "nyc", params: Mapping[str, Any] | None = None) -> Any:

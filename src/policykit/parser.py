@@ -208,10 +208,17 @@ class _Builder(Transformer):
     def matches(self, meta, children):
         return st.Matches(children[0], str(children[1])[1:-1].replace("\\/", "/"), self._span(meta))
 
+    def _has(self, meta, children, open_list: bool) -> st.Has:
+        subject, *names = children
+        return st.Has(subject, tuple((str(n), self._tok(n)) for n in names), self._span(meta), open_list)
+
     @v_args(meta=True)
     def has(self, meta, children):
-        subject, *names = children
-        return st.Has(subject, tuple((str(n), self._tok(n)) for n in names), self._span(meta))
+        return self._has(meta, children, False)
+
+    @v_args(meta=True)
+    def has_such_as(self, meta, children):
+        return self._has(meta, children, True)
 
     @v_args(meta=True)
     def quantified(self, meta, children):
@@ -342,6 +349,11 @@ class _Builder(Transformer):
         return st.Define(str(children[0]), children[1], self._span(meta))
 
     @v_args(meta=True)
+    def action_type_decl(self, meta, children):
+        name, description = children
+        return st.ActionType(str(name), _text(description) if description else None, self._span(meta))
+
+    @v_args(meta=True)
     def label_trust(self, meta, children):
         source, above = children
         return st.Trust(_text(source), float(above) if above is not None else None, self._span(meta))
@@ -436,6 +448,8 @@ def _add_item(doc: st.PolicyDoc, item: object) -> None:
         doc.rules.append(item)
     elif isinstance(item, st.Trust):
         doc.trusts.append(item)
+    elif isinstance(item, st.ActionType):
+        doc.action_types.append(item)
 
 
 # ---------------------------------------------------------------- errors

@@ -258,9 +258,15 @@ def _collect_functions() -> dict[str, tuple[str, Any]]:
     return _named("function", items, {})
 
 
+def _collect_action_types() -> dict[str, tuple[str, Any]]:
+    items = [(plugin, str(name), str(description)) for plugin, mapping in _results("policykit_register_action_types")
+             for name, description in dict(mapping).items()]
+    return _named("action type", items, {})
+
+
 _COLLECTORS: dict[str, Callable[[], dict[str, tuple[str, Any]]]] = {
     "platforms": _collect_platforms, "jurisdictions": _collect_jurisdictions,
-    "detectors": _collect_detectors, "functions": _collect_functions,
+    "detectors": _collect_detectors, "functions": _collect_functions, "action_types": _collect_action_types,
 }
 
 
@@ -284,14 +290,19 @@ def functions() -> dict[str, Callable[..., Any]]:
     return {name: value for name, (_, value) in _registry("functions").items()}
 
 
+def action_types() -> dict[str, str]:
+    """Action type → what it is, from plugins (beyond the contract's vocabulary)."""
+    return {name: value for name, (_, value) in _registry("action_types").items()}
+
+
 def list_plugins() -> list[dict[str, Any]]:
     """Each registered plugin with what it registers (for `policykit plugins`)."""
     pm = manager()
     rows: dict[str, dict[str, Any]] = {}
     for name, _plugin in pm.list_name_plugin():
         rows[name] = {"name": name, "version": _version(pm, name), "platforms": [], "jurisdictions": [],
-                      "detectors": [], "functions": [], "observes_verdicts": False}
-    for what in ("platforms", "jurisdictions", "detectors", "functions"):
+                      "detectors": [], "functions": [], "action_types": [], "observes_verdicts": False}
+    for what in ("platforms", "jurisdictions", "detectors", "functions", "action_types"):
         for item, (plugin, _) in _registry(what).items():
             if plugin in rows:
                 rows[plugin][what].append(item)

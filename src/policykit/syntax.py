@@ -88,6 +88,7 @@ class Has:
     subject: Path | None
     categories: tuple[tuple[str, Span], ...]
     span: Span
+    open: bool = False  # `has such as …`: the list illustrates a kind of content and does not close it
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,15 @@ class Trust:
 
 
 @dataclass(frozen=True)
+class ActionType:
+    """`action type NAME "what it is"`: a policy's own action type, beyond the contract's vocabulary."""
+
+    name: str
+    description: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Retention:
     """A header's `retain …` line: how long the archive keeps content, and the clauses that say so.
 
@@ -238,6 +248,7 @@ class PolicyDoc:
     clauses: list[Clause] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     trusts: list[Trust] = field(default_factory=list)
+    action_types: list[ActionType] = field(default_factory=list)
     items: list[object] = field(default_factory=list)  # every top-level item, in file order (for fmt)
 
     def walk_clauses(self):
