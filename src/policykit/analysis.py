@@ -384,9 +384,9 @@ class Model:
 # ---------------------------------------------------------------- search
 
 def _search(model: Model, order: list[str], witness: bool, accept: Callable[[dict[str, Any]], Any],
-            budget: list[int]) -> Iterator[dict[str, Any]]:
+            budget: list[int], domains: list[list[Any]] | None = None) -> Iterator[dict[str, Any]]:
     """Assignments (over `order`) that `accept` approves: True accept, False prune, None go on."""
-    domains = [model.domain(name, witness) for name in order]
+    domains = domains or [model.domain(name, witness) for name in order]
     asg: dict[str, Any] = {}
 
     def go(depth: int) -> Iterator[dict[str, Any]]:
@@ -451,6 +451,33 @@ def implies(model: Model, a: Formula, b: Formula, budget: int = BUDGET) -> bool 
     except _OutOfBudget:
         return None
     return True
+
+
+def undetermined_without(model: Model, f: Formula, missing: str, fixed: dict[str, Any],
+                         budget: int = BUDGET) -> bool | None:
+    """Whether `f` can be unknown *because* `missing` is absent: every other field known (any value),
+    every opaque test and category true or false, the `fixed` variables as given. None: out of budget."""
+    order = variables(f)
+    if missing not in order:
+        return False
+    known = {name: [value] for name, value in fixed.items()}
+    known[missing] = [None]
+
+    def values(name: str) -> list[Any]:
+        if name in known:
+            return known[name]
+        if model.vars[name].kind in ("opaque", "cat", "tcat"):
+            return [True, False]
+        return [v for v in model.domain(name, False) if v is not None]
+    domains = [values(name) for name in order]
+    full = len(order)
+    try:
+        for _ in _search(model, order, False, lambda asg: (evaluate(f, asg) is None) if len(asg) == full else None,
+                         [budget], domains):
+            return True
+    except _OutOfBudget:
+        return None
+    return False
 
 
 def witnesses(model: Model, formulas: Sequence[Formula], budget: int = BUDGET) -> Iterator[dict[str, Any]]:

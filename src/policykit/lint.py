@@ -218,6 +218,38 @@ def rule_warnings(policy: Policy, lines: list[str] | None = None) -> list[Diagno
                                    f"`{info.rule.id}` {how}", info.rule.span,
                                    "narrow the exception's `when` condition, or remove the rule"))
     found.extend(_conflicts(policy, model, infos, never))
+    found.extend(_absence_warnings(model, mine, never))
+    return found
+
+
+# Fields that events of a kind often do not give: a comment from the public rarely says who wrote it or
+# on which account; an action log rarely describes its actor or what it acted on in full.
+OFTEN_ABSENT: dict[str, tuple[str, ...]] = {
+    "comment": ("author.", "account.", "author_history."),
+    "post": ("author.", "account."),
+    "action": ("actor.", "action.target."),
+}
+
+
+def _absence_warnings(model: an.Model, infos: list[_Info], never: set[int]) -> list[Diagnostic]:
+    """PK311: a rule that is undetermined (so `review`) for every event lacking a field such events often
+    lack, with no `otherwise` or `is present` to say what absence means. A new author's `deny comment
+    when author.role is "elected_official"` otherwise sends every anonymous comment to a person."""
+    found: list[Diagnostic] = []
+    for info in infos:
+        rule = info.rule
+        if rule.severity < 1 or rule.is_exception or rule.index in never or rule.condition is None:
+            continue
+        f = an.f_and(info.targets, info.condition)
+        for kind in sorted(rule.kinds & OFTEN_ABSENT.keys()):
+            fields = [v for v in an.variables(f) if v.startswith(OFTEN_ABSENT[kind])]
+            hit = next((v for v in fields if an.undetermined_without(model, f, v, {"kind": kind}) is True), None)
+            if hit is not None:
+                found.append(_warn("PK311", f"rule `{rule.id}` is undetermined for every {kind} that does not give "
+                                   f"`{hit}`: such events get `review`", rule.span,
+                                   f"say what absence means: `{hit} otherwise VALUE`, or test "
+                                   f"`{hit} is present and …` (or `is missing`) in the condition"))
+                break
     return found
 
 
@@ -414,14 +446,15 @@ def read_problem(path: Path) -> tuple[str | None, str | None]:
     return text, None
 
 
-def lint_file(path: Path, sources: Path | None = None) -> list[Diagnostic]:
-    """Every error and warning for one file, minus those its comments silence."""
+def lint_file(path: Path, sources: Path | None = None, strict: bool = False) -> list[Diagnostic]:
+    """Every error and warning for one file, minus those its comments silence; `strict`: a parameter
+    left without a value is an error (PK114)."""
     text, problem = read_problem(path)
     if problem is not None:
         return [Diagnostic("PK000", problem, Span(str(path), 1, 1), "policies are UTF-8 text files ending in .pol")]
     lines = text.splitlines() if text is not None else []
     try:
-        policy = load(path)
+        policy = load(path, strict=strict)
         diagnostics = policy_warnings(policy, sources, lines)
     except PolicyError as exc:
         diagnostics = exc.diagnostics

@@ -6,9 +6,10 @@ and the missing fields all match what it expects, so a test cannot pass by luck 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -91,9 +92,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+EXPECT_KEYS = ("decision", "cites", "not_cites", "obligations", "defeated", "missing")
+CASE_KEYS = ("name", "event", "expect", "at")
+
+
+def unknown_keys(given: Iterable[Any], allowed: Sequence[str], where: str) -> list[str]:
+    """A misspelt key (`decison:`) would make a case check less than it says: it fails the case."""
+    problems = []
+    for key in given:
+        if str(key) not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`?" if close else "known keys: " + ", ".join(allowed)
+            problems.append(f"unknown key `{key}` {where} ({hint})")
+    return problems
+
+
 def check_case(verdict: Verdict, expect: dict[str, Any]) -> list[str]:
     """What differs between a verdict and a case's expectations (empty when it passes)."""
-    problems: list[str] = []
+    problems: list[str] = unknown_keys(expect, EXPECT_KEYS, "under `expect:`")
     if "decision" in expect and verdict.decision != expect["decision"]:
         problems.append(f"decision: expected {expect['decision']}, got {verdict.decision}")
     cited = set(verdict.cited_clauses())
@@ -135,6 +151,8 @@ def run_file(path: Path) -> list[CaseResult]:
         result = CaseResult(str(path), line, name, policy.name, False)
         if not isinstance(case, dict) or "event" not in case:
             result.problems.append("a case needs an `event:` and an `expect:`")
+        elif unknown_keys(case, CASE_KEYS, "in a case"):
+            result.problems += unknown_keys(case, CASE_KEYS, "in a case")
         else:
             event = _plain(case["event"])
             if "at" in case:
