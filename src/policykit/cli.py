@@ -538,6 +538,36 @@ def _policy_text(path: Path) -> str:
     return text  # type: ignore[return-value]
 
 
+# ---------------------------------------------------------------- doc
+
+def cmd_doc(args: argparse.Namespace) -> int:
+    from .lint import policy_files
+    from .loader import load
+    from .policydoc import render
+    files = policy_files(args.paths or ["policies"])
+    if args.check and not args.out:
+        raise UsageError("--check compares with the pages in --out DIR; give --out")
+    stale = 0
+    for path in files:
+        _policy_text(path)
+        page = render(load(path))
+        if not args.out:
+            sys.stdout.write(page)
+            continue
+        target = Path(args.out) / f"{path.stem}.md"
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current == page:
+            continue
+        stale += 1
+        if args.check:
+            print(f"out of date: {target} (run `policykit doc --out {args.out} {path}`)")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(page, encoding="utf-8")
+            print(f"wrote {target}")
+    return EXIT_FAIL if args.check and stale else EXIT_OK
+
+
 # ---------------------------------------------------------------- schema, policies
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -643,6 +673,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     p.add_argument("--diff", action="store_true", help="print what would change; exit 1 if anything would")
     p.set_defaults(func=cmd_fmt)
+
+    p = add("doc", "Write each policy's clause-by-clause page: its words, what is checked, what is left to a person.",
+            "policykit doc --out docs/policies policies/")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)")
+    p.add_argument("--out", metavar="DIR", help="write DIR/NAME.md for each policy (default: print)")
+    p.add_argument("--check", action="store_true", help="with --out: change nothing; exit 1 if a page is out of date")
+    p.set_defaults(func=cmd_doc)
 
     p = add("schema", "Print the JSON Schema of events or verdicts.", "policykit schema event > event.schema.json")
     p.add_argument("what", choices=("event", "verdict"), nargs="?", default="event")

@@ -1084,6 +1084,7 @@ class Policy:
         self.used_names: frozenset[str] = frozenset(compiler.used_names)
         self.unfilled: tuple[str, ...] = compiler.unfilled()  # parameters left blank: what they decide is `review`
         self.digest: str = _digest(texts, program.params)
+        self.source: str = texts[-1] if texts else ""  # the top layer's text, as compiled (for `policykit doc`)
         self.ref = PolicyRef.build(name=self.name, title=self.title, version=self.version)
         # `retain …` in the header (or inherited from the policy it extends); None: the policy says nothing
         self.retention: RetentionRule | None = None

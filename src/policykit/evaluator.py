@@ -332,9 +332,10 @@ def _findings(policy: Policy, ctx: _Ctx, fired: list[tuple[int, bool | None, lis
         rule = rules[index]
         if result is None and (rule.is_exception or rule.severity < REVIEW):
             continue  # an undetermined exception speaks through the finding of the rule it contests
-        contest = [rules[e] for e in ctx.contested.get(index, ())]
+        contest = ctx.contested.get(index)
         if contest:
-            out.add(*_contested_finding(rule, result, contest, ctx, evidence, out))
+            found = evidence + [e for other, _, ev in fired if other in contest for e in ev]
+            out.add(*_contested_finding(rule, result, [rules[e] for e in contest], ctx, found, out))
             continue
         if result is None:
             out.add(_unknown_finding(rule, ctx, evidence, out), REVIEW)

@@ -62,7 +62,8 @@ class Actor(_Model):
     on_city_time: bool | None = None
     # The office the person holds, in the policy's own words ("City administrator", "Social Media
     # Coordinator", "Department Manager"): clauses name offices, and a role alone cannot say which.
-    office: str | None = None
+    office: str | None = Field(default=None, description="the office the person holds, in the policy's words "
+                               "(\"City administrator\", \"Social Media Coordinator\", \"Department Manager\")")
 
 
 class Account(_Model):
@@ -76,9 +77,9 @@ class Account(_Model):
     official: bool | None = None
     registered: bool | None = None
     approved_by: str | None = None
-    approved_by_office: str | None = None  # the office held by whoever approved the account
+    approved_by_office: str | None = Field(default=None, description="the office held by whoever approved the account")
     administrators: list[str] | None = None
-    administrator_offices: list[str] | None = None  # the offices its administrators hold
+    administrator_offices: list[str] | None = Field(default=None, description="the offices its administrators hold")
     credential_holders: int | None = None
     password_strength: Literal["weak", "fair", "strong"] | None = None
     profile_image_has_city_logo: bool | None = None
@@ -166,8 +167,8 @@ class Post(_Content):
     kind: Literal["post"]
     original: bool = True
     scheduled_via: str | None = None
-    approved: bool | None = None  # it had the prior approval the policy asks for before publishing
-    quotes: list[Quote] = Field(default_factory=list)  # people whose words it quotes
+    approved: bool | None = Field(default=None, description="it had the prior approval the policy asks for")
+    quotes: list[Quote] = Field(default_factory=list, description="people whose words it quotes")
 
 
 class Comment(_Content):
@@ -184,8 +185,9 @@ class Action(_Model):
     type: str
     via: str | None = None
     target: "Event | None" = None
-    recipient: Actor | None = None  # to whom it goes: the person credentials or a password are sent to
-    text: str | None = None  # what it says: a reply's or an edit's words
+    recipient: Actor | None = Field(default=None, description="to whom it goes: the person credentials or a "
+                                    "password are sent to")
+    text: str | None = Field(default=None, description="what it says: a reply's or an edit's words")
 
 
 class ActionEvent(_EventBase):
