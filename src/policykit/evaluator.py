@@ -183,7 +183,7 @@ class Trace:
     """What `--explain` shows: every rule looked at for the event and what became of it."""
 
     rule: str
-    status: str  # fired | unknown | not-fired | defeated | not-in-force | not-applicable
+    status: str  # fired | unknown | not-fired | defeated | contested | not-in-force | not-applicable
     detail: str = ""
 
 

@@ -156,3 +156,19 @@ def test_a_failing_function_is_reported_even_where_the_rule_needs_an_absent_cate
     verdict = policy.evaluate(event)
     assert verdict.decision == "review" and verdict.errors
     assert verdict == policy.explain(event).verdict
+
+
+class _ActionTypes:
+    @hookimpl
+    def policykit_register_action_types(self):
+        return {"pin_comment": "a moderator pins a comment"}
+
+
+def test_a_plugin_declares_action_types_policies_may_target(register):
+    source = 'policy pins "Pins"\nclause 1 "Pinned comments are reviewed."\n  review action pin_comment\n'
+    with pytest.raises(policykit.PolicyError, match="PK115"):
+        policykit.compile_text(source, "pins.pol")
+    register(_ActionTypes(), "pins")
+    policy = policykit.compile_text(source, "pins.pol")
+    assert policy.evaluate({"kind": "action", "action": {"type": "pin_comment"}}).decision == "review"
+    assert any(row["action_types"] == ["pin_comment"] for row in plugins.list_plugins())
