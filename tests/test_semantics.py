@@ -172,6 +172,21 @@ def test_content_of_no_listed_or_other_kind_stays_denied(open_policy):
     assert open_policy.evaluate(delete({"text": "I disagree with the council's vote."})).decision == "deny"
 
 
+def test_but_not_names_what_is_not_of_the_listed_kind():
+    policy = policykit.compile_text(OPEN_LIST.replace(
+        "target has such as obscene, hate_speech", "target has such as obscene, hate_speech but not off_topic"), "o.pol")
+    assert policy.evaluate(delete({"labels": ["off_topic"]})).decision == "deny"
+    assert policy.evaluate(delete({"labels": ["threat"]})).decision == "review"
+    assert policy.evaluate(delete({"labels": ["off_topic", "obscene"]})).decision == "review"
+
+
+def test_detectors_read_an_actions_own_words():
+    policy = policykit.compile_text('policy r "R"\nclause 1 "Staff replies must be civil."\n'
+                                    '  review action reply when has profanity\n', "r.pol")
+    assert policy.evaluate({"kind": "action", "action": {"type": "reply", "text": "what the hell"}}).decision == "review"
+    assert policy.evaluate({"kind": "action", "action": {"type": "reply", "text": "Thanks, fixed!"}}).decision == "allow"
+
+
 def test_labels_on_one_link(open_policy):
     assert open_policy.evaluate({"kind": "comment", "links": [
         "https://example.org", {"url": "https://x.example", "labels": ["obscene"]}]}).decision == "review"

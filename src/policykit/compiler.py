@@ -505,7 +505,7 @@ class Compiler:
         return matches, BOOL
 
     def _x_has(self, node: st.Has, scope: _Scope) -> tuple[Fn, FieldType]:
-        for name, span in node.categories:
+        for name, span in node.categories + node.unlike:
             if name not in self.categories:
                 self.error("PK105", f"unknown category `{name}`", span,
                            _suggest(name, self.categories) or "see the label vocabulary in docs/api.md")
@@ -514,7 +514,7 @@ class Compiler:
         if not node.open:
             return (lambda ctx: ctx.has(categories, subject)), BOOL
         # `has such as a, b`: a and b take the clause's route; content of another kind is for a person
-        others = tuple(sorted(self.categories - set(categories)))
+        others = tuple(sorted(self.categories - set(categories) - {name for name, _ in node.unlike}))
         key = (f"({'the target: ' if subject == 'target' else ''}the clause's list is illustrative "
                f"(such as {', '.join(categories)}): whether content of another kind found here is like them "
                f"is for a person to judge)")
@@ -737,7 +737,9 @@ class Compiler:
         if isinstance(node, st.Has):
             if node.subject is not None:
                 return None
-            return frozenset(self.categories) if node.open else frozenset(name for name, _ in node.categories)
+            if node.open:
+                return frozenset(self.categories) - {name for name, _ in node.unlike}
+            return frozenset(name for name, _ in node.categories)
         if isinstance(node, st.BoolOp):
             left, right = self._needs(node.left, seen), self._needs(node.right, seen)
             if node.op == "or":

@@ -28,7 +28,7 @@ _NO_LABELS: frozenset[str] = frozenset()
 _TEXT_FIELDS: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
     "post": (("text", attrgetter("text")),), "comment": (("text", attrgetter("text")),),
     "account": (("account.name", attrgetter("account.name")), ("account.bio", attrgetter("account.bio"))),
-    "action": (),
+    "action": (("action.text", attrgetter("action.text")),),  # a reply's or edit's own words
 }
 
 

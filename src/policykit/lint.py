@@ -232,8 +232,8 @@ OFTEN_ABSENT: dict[str, tuple[str, ...]] = {
 
 
 def _absence_warnings(model: an.Model, infos: list[_Info], never: set[int]) -> list[Diagnostic]:
-    """PK311: a rule that is undetermined (so `review`) for every event lacking a field such events often
-    lack, with no `otherwise` or `is present` to say what absence means. A new author's `deny comment
+    """PK311: a rule that can be undetermined (so `review`) just because an event lacks a field such
+    events often lack, with no `otherwise` or `is present` to say what absence means. A new author's `deny comment
     when author.role is "elected_official"` otherwise sends every anonymous comment to a person."""
     found: list[Diagnostic] = []
     for info in infos:
@@ -245,8 +245,8 @@ def _absence_warnings(model: an.Model, infos: list[_Info], never: set[int]) -> l
             fields = [v for v in an.variables(f) if v.startswith(OFTEN_ABSENT[kind])]
             hit = next((v for v in fields if an.undetermined_without(model, f, v, {"kind": kind}) is True), None)
             if hit is not None:
-                found.append(_warn("PK311", f"rule `{rule.id}` is undetermined for every {kind} that does not give "
-                                   f"`{hit}`: such events get `review`", rule.span,
+                found.append(_warn("PK311", f"rule `{rule.id}` cannot be decided for a {kind} that does not give "
+                                   f"`{hit}` (whatever else it says, some such events get `review`)", rule.span,
                                    f"say what absence means: `{hit} otherwise VALUE`, or test "
                                    f"`{hit} is present and …` (or `is missing`) in the condition"))
                 break

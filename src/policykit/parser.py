@@ -208,17 +208,24 @@ class _Builder(Transformer):
     def matches(self, meta, children):
         return st.Matches(children[0], str(children[1])[1:-1].replace("\\/", "/"), self._span(meta))
 
-    def _has(self, meta, children, open_list: bool) -> st.Has:
-        subject, *names = children
-        return st.Has(subject, tuple((str(n), self._tok(n)) for n in names), self._span(meta), open_list)
+    def _names(self, tokens) -> tuple[tuple[str, Span], ...]:
+        return tuple((str(n), self._tok(n)) for n in tokens)
 
     @v_args(meta=True)
     def has(self, meta, children):
-        return self._has(meta, children, False)
+        subject, *names = children
+        return st.Has(subject, self._names(names), self._span(meta))
 
     @v_args(meta=True)
     def has_such_as(self, meta, children):
-        return self._has(meta, children, True)
+        subject, names, unlike = children
+        return st.Has(subject, self._names(names), self._span(meta), True, self._names(unlike or ()))
+
+    def names(self, children):
+        return children
+
+    def unlike(self, children):
+        return children
 
     @v_args(meta=True)
     def quantified(self, meta, children):

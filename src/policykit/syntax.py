@@ -89,6 +89,7 @@ class Has:
     categories: tuple[tuple[str, Span], ...]
     span: Span
     open: bool = False  # `has such as …`: the list illustrates a kind of content and does not close it
+    unlike: tuple[tuple[str, Span], ...] = ()  # `… but not X, Y`: categories that are not of that kind
 
 
 @dataclass(frozen=True)
