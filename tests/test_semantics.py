@@ -236,6 +236,25 @@ def test_an_unknown_expect_key_fails_the_case(tmp_path):
     assert not result.passed and "did you mean `decision`" in result.problems[0]
 
 
+def test_a_case_may_fill_in_parameters_of_its_own(tmp_path):
+    (tmp_path / "m.pol").write_text(PARAM_POLICY)
+    (tmp_path / "m.tests.yaml").write_text(
+        "policy: m.pol\ncases:\n"
+        "  - name: blank\n    event: {kind: account, account: {website: x.org}}\n"
+        "    expect: {decision: review, missing: ['param:website']}\n"
+        "  - name: filled\n    params: {website: anytown.gov}\n    event: {kind: account, account: {website: x.org}}\n"
+        "    expect: {decision: deny}\n")
+    assert [r.passed for r in run_file(tmp_path / "m.tests.yaml")] == [True, True]
+
+
+def test_a_field_with_an_otherwise_default_is_never_missing():
+    policy = policykit.compile_text('policy d "D"\nclause 1 "Public comments with threats are reviewed."\n'
+                                    '  review comment when (author.role otherwise "public") is "public" and has threat and\n'
+                                    '      author_history.removed_before > 1\n', "d.pol")
+    verdict = policy.evaluate({"kind": "comment", "labels": ["threat"]})
+    assert verdict.missing == ["author_history.removed_before"]
+
+
 def test_lint_warns_when_absence_sends_every_such_event_to_review():
     policy = policykit.compile_text('''policy w "W"
 clause 1 "Elected officials may not comment."

@@ -432,7 +432,9 @@ class Compiler:
             self.define_stack.pop()
 
     def _x_otherwise(self, node: st.Otherwise, scope: _Scope) -> tuple[Fn, FieldType]:
+        before = len(self.reads)
         get, typ = self._x_path(node.path, scope)
+        del self.reads[before:]  # absence has a meaning here, so the field is never what is "missing"
         default = node.default.value
 
         def otherwise(ctx: Any) -> Any:

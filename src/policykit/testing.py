@@ -70,13 +70,15 @@ def _load_yaml(path: Path) -> Any:
         raise UnreadableTestFile(f"{path}: not valid YAML: nested too deeply") from None
 
 
-def _policy(spec: dict[str, Any], path: Path) -> Policy:
+def _policy(spec: dict[str, Any], path: Path, params: dict[str, Any] | None = None) -> Policy:
+    """The file's policy, with the file's `params:` and (for one case) the case's own on top."""
     ref = str(spec.get("policy", ""))
     if not ref:
         raise TestFileError(f"{path}: no `policy:` key")
     target: str | Path = path.parent / ref if ref.endswith(".pol") else ref
+    merged = {**_plain(spec.get("params") or {}), **(params or {})}
     try:
-        return load(target, spec.get("params") or None)
+        return load(target, merged or None)
     except PolicyError as exc:
         raise TestFileError(f"{path}: policy {ref} does not compile:\n{exc}") from None
     except LookupError as exc:
@@ -93,7 +95,7 @@ def _plain(value: Any) -> Any:
 
 
 EXPECT_KEYS = ("decision", "cites", "not_cites", "obligations", "defeated", "missing")
-CASE_KEYS = ("name", "event", "expect", "at")
+CASE_KEYS = ("name", "event", "expect", "at", "params")
 
 
 def unknown_keys(given: Iterable[Any], allowed: Sequence[str], where: str) -> list[str]:
@@ -158,10 +160,13 @@ def run_file(path: Path) -> list[CaseResult]:
             if "at" in case:
                 event["at"] = str(case["at"])
             try:
-                result.verdict = policy.evaluate(event)
+                judge = _policy(spec, path, _plain(case["params"])) if case.get("params") else policy
+                result.verdict = judge.evaluate(event)
                 result.problems = check_case(result.verdict, _plain(case.get("expect") or {}))
             except EventError as exc:
                 result.problems.append(f"malformed event: {exc}")
+            except TestFileError as exc:  # this case's own `params:` do not compile
+                result.problems.append(str(exc))
         result.passed = not result.problems
         results.append(result)
     return results
