@@ -255,6 +255,13 @@ def test_a_field_with_an_otherwise_default_is_never_missing():
     assert verdict.missing == ["author_history.removed_before"]
 
 
+def test_a_field_read_twice_is_missing_once():
+    policy = policykit.compile_text('policy d "D"\ndefine city_use = author.official_capacity\n'
+                                    'clause 1 "City posts are reviewed."\n'
+                                    '  review post when city_use and (city_use or has threat)\n', "d.pol")
+    assert policy.evaluate({"kind": "post"}).findings[0].missing == ["author.official_capacity"]
+
+
 def test_lint_warns_when_absence_sends_every_such_event_to_review():
     policy = policykit.compile_text('''policy w "W"
 clause 1 "Elected officials may not comment."

@@ -299,7 +299,7 @@ def _settle(ctx: _Ctx, exception: int, result: bool | None) -> None:
 
 
 def _missing(rule: CompiledRule, ctx: _Ctx) -> list[str]:
-    gone = [dotted for dotted, get in rule.reads if get(ctx) is None]
+    gone = list(dict.fromkeys(dotted for dotted, get in rule.reads if get(ctx) is None))  # a definition used twice
     return gone or ["(a value the condition needs could not be determined)"]
 
 
