@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as hs
 
 import policykit
 from policykit.lint import rule_warnings
+from policykit import testing
 from policykit.testing import run_file
 
 EXCEPTION_POLICY = '''policy t "T"
@@ -234,6 +235,16 @@ def test_an_unknown_expect_key_fails_the_case(tmp_path):
         "    expect: {decison: allow}\n")
     (result,) = run_file(tmp_path / "a.tests.yaml")
     assert not result.passed and "did you mean `decision`" in result.problems[0]
+
+
+def test_an_unknown_top_level_key_fails_the_file_but_x_anchors_are_free(tmp_path):
+    (tmp_path / "a.pol").write_text('policy a "A"\nclause 1 "Threats are removed."\n  remove comment when has threat\n')
+    case = "cases:\n  - name: t\n    event: {kind: comment, labels: [threat], author: *who}\n    expect: {decision: remove}\n"
+    (tmp_path / "ok.tests.yaml").write_text("policy: a.pol\nx_who: &who {role: public}\n" + case)
+    assert [r.passed for r in run_file(tmp_path / "ok.tests.yaml")] == [True]
+    (tmp_path / "bad.tests.yaml").write_text("policy: a.pol\nparms: {}\nx_who: &who {role: public}\n" + case)
+    with pytest.raises(testing.TestFileError, match="did you mean `params`"):
+        run_file(tmp_path / "bad.tests.yaml")
 
 
 def test_a_case_may_fill_in_parameters_of_its_own(tmp_path):

@@ -141,10 +141,17 @@ def check_case(verdict: Verdict, expect: dict[str, Any]) -> list[str]:
     return problems
 
 
+FILE_KEYS = ("policy", "params", "cases")
+
+
 def run_file(path: Path) -> list[CaseResult]:
     spec = _load_yaml(path)
     if not isinstance(spec, dict) or not isinstance(spec.get("cases"), list):
         raise TestFileError(f"{path}: expected a mapping with `policy:` and a list of `cases:`")
+    # Keys starting with x_ hold shared YAML anchors (as in docker-compose); any other is a typo.
+    typos = unknown_keys([k for k in spec if not str(k).startswith(("x_", "x-"))], FILE_KEYS, "at the top level")
+    if typos:
+        raise TestFileError(f"{path}: " + "; ".join(typos))
     policy = _policy(spec, path)
     results = []
     for number, case in enumerate(spec["cases"]):
