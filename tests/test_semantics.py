@@ -273,6 +273,13 @@ def test_a_field_read_twice_is_missing_once():
     assert policy.evaluate({"kind": "post"}).findings[0].missing == ["author.official_capacity"]
 
 
+def test_a_rule_for_comments_and_posts_may_test_which_it_is():
+    policy = policykit.compile_text('policy k "K"\nclause 1 "Public comments with threats go to a person."\n'
+                                    '  review comment, post when kind is "comment" and has threat\n', "k.pol")
+    assert policy.evaluate({"kind": "comment", "labels": ["threat"]}).decision == "review"
+    assert policy.evaluate({"kind": "post", "labels": ["threat"]}).decision == "allow"
+
+
 def test_lint_warns_when_absence_sends_every_such_event_to_review():
     policy = policykit.compile_text('''policy w "W"
 clause 1 "Elected officials may not comment."

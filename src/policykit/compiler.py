@@ -402,7 +402,7 @@ class Compiler:
             if typ is None:
                 names = allowed + sorted(self.defines) + sorted(self.params) + (["target"] if kind == "action" else [])
                 return self._bad_path(node, bad, names, kind)
-            found = typ
+            found = _either(found, typ)
         getter = _getter(parts)
         self.reads.append((".".join(parts), getter))
         return getter, (found or ANY)
@@ -889,6 +889,15 @@ def _fits(type_name: str, value: Any) -> bool:
         "date": lambda v: isinstance(v, date),
     }
     return checks[type_name](value)
+
+
+def _either(a: FieldType | None, b: FieldType) -> FieldType:
+    """A field's type across a rule's event kinds: `kind` in `remove comment, post when …` may be either."""
+    if a is None or a == b:
+        return b
+    if a.kind == b.kind == "enum":
+        return FieldType("enum", options=tuple(dict.fromkeys(a.options + b.options)))
+    return b
 
 
 def _param_type(type_name: str) -> FieldType:
