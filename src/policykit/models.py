@@ -8,6 +8,7 @@ links).
 
 from __future__ import annotations
 
+import reprlib
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Mapping, Union
 
@@ -42,6 +43,8 @@ def _labels(value: Any) -> Any:
         return []
     if isinstance(value, (str, Mapping)):
         value = [value]
+    if not isinstance(value, list):
+        return value  # not labels at all: pydantic reports it as an EventError naming the field
     return [{"name": v} if isinstance(v, str) else v for v in value]
 
 
@@ -226,8 +229,13 @@ def _problem(error: Mapping[str, Any]) -> FieldProblem:
     return FieldProblem(path, error["msg"].removeprefix("Input should be ").removeprefix("Value error, "), got)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, 50, 50, 40
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A bounded picture of a bad value: hostile input may be huge or nested thousands deep."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
