@@ -54,8 +54,8 @@ def _summary(policy: Policy, clauses: list[st.Clause]) -> list[str]:
     document = policy.doc.header.get("document", (None, None))[0]
     return [f"Source document: `{document}`." if document else "", "",
             f"{len(clauses)} clauses: {encoded} encoded as rules, {unchecked} not machine-checkable (each says why), "
-            f"{grouping} that only group the clauses under them. {len(mine)} rules, of which {people} leave the "
-            f"decision to a person (`review`).", ""]
+            f"{grouping} that only {'groups' if grouping == 1 else 'group'} the clauses under {'it' if grouping == 1 else 'them'}. "
+            f"{len(mine)} rules, of which {people} leave the decision to a person (`review`).", ""]
 
 
 def _parameters(policy: Policy) -> list[str]:
