@@ -37,15 +37,21 @@ class Label(_Model):
     source: str | None = None
 
 
-def _labels(value: Any) -> Any:
-    """Accept a single label, a list of names, or {name, score, source} objects."""
+def _one_or_many(value: Any, key: str) -> Any:
+    """Accept one item or a list of them, a bare string standing for `{key: string}`: labels are names or
+    {name, score, source}, links are URLs or {url, labels}. Anything else is left for pydantic to
+    reject as an EventError naming the field."""
     if value is None:
         return []
     if isinstance(value, (str, Mapping)):
         value = [value]
     if not isinstance(value, list):
-        return value  # not labels at all: pydantic reports it as an EventError naming the field
-    return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+    return [{key: v} if isinstance(v, str) else v for v in value]
+
+
+def _labels(value: Any) -> Any:
+    return _one_or_many(value, "name")
 
 
 class Context(_Model):
@@ -114,14 +120,7 @@ class Link(_Model):
 
 
 def _links(value: Any) -> Any:
-    """Accept a single link or a list of them, each a URL string or a {url, labels} object."""
-    if value is None:
-        return []
-    if isinstance(value, (str, Mapping)):
-        value = [value]
-    if not isinstance(value, list):
-        return value
-    return [{"url": v} if isinstance(v, str) else v for v in value]
+    return _one_or_many(value, "url")
 
 
 class Quote(_Model):
