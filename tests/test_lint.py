@@ -169,3 +169,12 @@ def test_a_count_that_no_whole_number_satisfies_never_fires() -> None:
                                     '  remove post when number of media > 2.2 and number of media < 2.8\n', "c.pol")
     from policykit.lint import rule_warnings
     assert [d.code for d in rule_warnings(policy, [])] == ["PK309"]
+
+
+def test_a_clause_cited_by_a_rule_elsewhere_is_accounted_for():
+    from policykit.lint import policy_warnings
+    policy = policykit.compile_text('policy c "C"\nclause 1 "Threats are removed."\n'
+                                    'clause 2 "Spam is removed."\n'
+                                    'rule spam:\n  remove comment when has commercial_solicitation\n    cite 2\n', "c.pol")
+    assert [d.message for d in policy_warnings(policy) if d.code == "PK301"] == [
+        "clause `1` is neither encoded nor marked not checkable"]

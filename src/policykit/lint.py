@@ -47,8 +47,9 @@ def policy_warnings(policy: Policy, sources: Path | None = None, lines: list[str
     lines = _lines(policy) if lines is None else lines
     doc = policy.doc
     found: list[Diagnostic] = list(policy.warnings)
+    cited = {ref.id for rule in doc.all_rules() for ref in rule.decision.cites}  # encoded by a rule elsewhere
     for clause in doc.walk_clauses():
-        if not clause.rules and not clause.children and clause.unchecked is None:
+        if not clause.rules and not clause.children and clause.unchecked is None and clause.id not in cited:
             found.append(_warn("PK301", f"clause `{clause.id}` is neither encoded nor marked not checkable",
                                clause.span, 'add rules under it, or `not checkable because "reason"`'))
     for define in doc.defines:

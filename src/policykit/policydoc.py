@@ -22,6 +22,11 @@ def render(policy: Policy) -> str:
     lines = policy.source.splitlines()
     compiled = {(r.span.line, r.span.column): r for r in policy.rules if r.policy == policy.name}
     clauses = list(policy.doc.walk_clauses())
+    citing: dict[str, list[st.Rule]] = {}  # rules that stand elsewhere and cite a clause
+    for rule in policy.doc.all_rules():
+        for ref in rule.decision.cites:
+            if ref.id != rule.clause:
+                citing.setdefault(ref.id, []).append(rule)
     label = source_label(policy)
     out = [f"# {policy.title or policy.name}", "",
            f"Generated from `{label}` by `policykit doc` — do not edit by hand: edit the policy "
@@ -33,7 +38,7 @@ def render(policy: Policy) -> str:
     out += _parameters(policy)
     out += ["## Clauses", ""]
     for clause in clauses:
-        out += _clause(clause, policy, compiled, lines)
+        out += _clause(clause, citing.get(clause.id, []), compiled, lines)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -70,7 +75,7 @@ def _parameters(policy: Policy) -> list[str]:
     return out + [""]
 
 
-def _clause(clause: st.Clause, policy: Policy, compiled: dict[tuple[int, int], CompiledRule],
+def _clause(clause: st.Clause, citing: list[st.Rule], compiled: dict[tuple[int, int], CompiledRule],
             lines: list[str]) -> list[str]:
     out = [f"### {clause.id}", "", f"> {clause.text}", ""]
     if clause.unchecked:
@@ -79,7 +84,13 @@ def _clause(clause: st.Clause, policy: Policy, compiled: dict[tuple[int, int], C
         found = compiled.get((rule.span.line, rule.span.column))
         if found is not None:
             out += _rule(rule, found, lines)
-    if not clause.rules and not clause.unchecked:
+    if citing:
+        out += ["Also cited by rules that stand elsewhere:", ""]
+        for rule in citing:
+            found = compiled.get((rule.span.line, rule.span.column))
+            if found is not None:
+                out += _rule(rule, found, lines)
+    if not clause.rules and not clause.unchecked and not citing:
         out += ["Encoded by the clauses under it." if clause.children else "States no rule of its own.", ""]
     return out
 
