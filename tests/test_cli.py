@@ -22,7 +22,7 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
     return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
-@pytest.mark.parametrize("command", ["lint", "check", "test", "fmt", "schema", "policies"])
+@pytest.mark.parametrize("command", ["lint", "check", "test", "fmt", "doc", "schema", "policies"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0 and "example" in result.stdout
@@ -436,3 +436,13 @@ def test_moderate_and_records_flags(tmp_path: Path) -> None:
     shown = [json.loads(line) for line in run("records", "show", "--archive", db, "facebook:c1").stdout.splitlines()]
     assert {"appeal", "hold"} <= {r["kind"] for r in shown}
     assert any(r["data"].get("by") == "bob" for r in shown if r["kind"] == "appeal")
+
+
+def test_lint_strict_rejects_a_blank_parameter(tmp_path: Path) -> None:
+    model = tmp_path / "model.pol"
+    model.write_text('policy model "Model"\nparam website: text "the City\'s website"\n'
+                     'clause 1 "Sites link to the City website."\n'
+                     '  deny account when account.website is present and account.website is not website\n')
+    assert run("lint", str(model)).returncode == 0
+    strict = run("lint", "--strict", str(model))
+    assert strict.returncode == 1 and "PK114" in strict.stdout and "website" in strict.stdout
