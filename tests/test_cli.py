@@ -88,7 +88,6 @@ def test_check_param_fills_model_policy() -> None:
 
 @pytest.mark.parametrize("payload,message", [
     ("{not json", "not valid"),
-    ('{"kind": "comment", "txt": "x"}', "txt: unknown field"),
     ("\x00\x01binary", "binary"),
     ("[" * 50000, "nested too deeply"),
     ('{"kind": "comment", "extra": ' + '{"a": ' * 50000 + "1" + "}" * 50000 + "}", "nested too deeply"),
@@ -446,3 +445,20 @@ def test_lint_strict_rejects_a_blank_parameter(tmp_path: Path) -> None:
     assert run("lint", str(model)).returncode == 0
     strict = run("lint", "--strict", str(model))
     assert strict.returncode == 1 and "PK114" in strict.stdout and "website" in strict.stdout
+
+
+def test_check_answers_a_malformed_event_in_its_place_and_goes_on(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"kind": "comment", "text": "thanks!"}\n{"kind": "comment", "labels": 5}\n'
+                      '{"kind": "comment", "labels": ["threat"]}\n')
+    result = run("check", "--policy", "clinton", "--format", "jsonl", str(events))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line.get("decision", line.get("error")) for line in lines] == ["allow", "malformed event", "remove"]
+    assert lines[1]["where"].endswith(":2") and lines[1]["problems"][0]["path"] == "labels"
+    assert result.returncode == 2 and "1 of 3 event(s) malformed" in result.stderr
+
+
+def test_check_names_a_malformed_events_field_in_text_too() -> None:
+    result = run("check", "--policy", "clinton", "-", stdin='{"kind": "comment", "txt": "x"}')
+    assert result.returncode == 2 and "MALFORMED EVENT: txt: unknown field" in result.stdout
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -408,7 +408,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     show = not args.quiet and (args.progress or sys.stderr.isatty())
     progress = Progress(sys.stderr, reader.total, reader.position, show)
     shared_terminal = show and sys.stdout.isatty()  # the bar and the verdicts share the screen
-    failed, count = False, 0
+    failed, count, malformed = False, 0, 0
     city = frozenset(args.city_account or ())
     for where, event in _platform_events(iter(reader), args.platform, city):
         count += 1
@@ -418,9 +418,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             try:
                 explanation = policy.explain(event) if args.explain else None
                 verdict = explanation.verdict if explanation else policy.evaluate(event)
-            except EventError as exc:
-                progress.clear()
-                raise UsageError(f"{where}: malformed event: {exc}") from None
+            except EventError as exc:  # one bad event is answered for itself; the stream goes on
+                malformed += 1
+                _print_malformed(where, exc, args.format)
+                break
             if threshold is not None and SEVERITY[verdict.decision] >= threshold:
                 failed = True
             if args.format == "text":
@@ -435,7 +436,20 @@ def cmd_check(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             progress.update(count)
     progress.close(count)
+    if malformed:
+        print(f"policykit check: {malformed} of {count} event(s) malformed", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _print_malformed(where: str, exc: EventError, fmt: str) -> None:
+    """A malformed event's answer, in the stream's own format, in its place: the caller can match it up."""
+    if fmt == "text":
+        print(f"{where}  MALFORMED EVENT: {exc}")
+        return
+    problems = [{"path": p.path, "expected": p.expected, "got": p.got} for p in exc.problems]
+    print(json.dumps({"where": where, "error": "malformed event", "problems": problems}, ensure_ascii=False,
+                     indent=None if fmt == "jsonl" else 2))
 
 
 def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None,
