@@ -170,9 +170,9 @@ class Post(_Content):
     original: bool = True
     scheduled_via: str | None = None
     approved: bool | None = Field(default=None, description="it had the prior approval the policy asks for")
-    official_act: bool | None = Field(default=None, description="it announces an official act of the City (a "
-                                      "council resolution, an ordinance, a proclamation): the City's own position, "
-                                      "not a person's view")
+    official_act: bool = Field(default=False, description="it announces an official act of the City (a council "
+                               "resolution, an ordinance, a proclamation): the City's own position, not a "
+                               "person's view; false unless the event says so, as the publisher knows its acts")
     quotes: list[Quote] = Field(default_factory=list, description="people whose words it quotes")
 
 
