@@ -193,6 +193,16 @@ def test_but_not_names_what_is_not_of_the_listed_kind():
     assert policy.evaluate(delete({"labels": ["off_topic", "obscene"]})).decision == "review"
 
 
+def test_labelled_asks_only_upstream_labels():
+    policy = policykit.compile_text('policy l "L"\nclause 1 "Private information is removed."\n'
+                                    '  remove post when labelled personal_information\n'
+                                    '  review post when has personal_information\n', "l.pol")
+    assert policy.evaluate({"kind": "post", "labels": ["personal_information"]}).decision == "remove"
+    found = policy.evaluate({"kind": "post", "text": "Call Jane Doe at 612-555-0199, her cell"})
+    assert found.decision in ("review", "allow") and all(f.effect != "remove" for f in found.findings)
+    assert policy.evaluate({"kind": "post", "text": "Our office hours are 9 to 5."}).decision == "allow"
+
+
 def test_detectors_read_an_actions_own_words():
     policy = policykit.compile_text('policy r "R"\nclause 1 "Staff replies must be civil."\n'
                                     '  review action reply when has profanity\n', "r.pol")

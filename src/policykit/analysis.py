@@ -219,6 +219,8 @@ class Model:
         if isinstance(node, st.Literal) and isinstance(node.value, bool):
             return ("const", node.value)
         if isinstance(node, st.Has):
+            if node.open or node.labels_only:  # can be unknown / narrower than `has`: not modelled
+                return self.opaque(node)
             if node.subject is None:
                 prefix, kind = "has:", "cat"
             elif expand(node.subject.parts) == ("action", "target"):

@@ -513,6 +513,8 @@ class Compiler:
                            _suggest(name, self.categories) or "see the label vocabulary in docs/api.md")
         categories = tuple(name for name, _ in node.categories)
         subject = self._has_subject(node, scope)
+        if node.labels_only:
+            return (lambda ctx: ctx.labelled(categories, subject)), BOOL
         if not node.open:
             return (lambda ctx: ctx.has(categories, subject)), BOOL
         # `has such as a, b`: a and b take the clause's route; content of another kind is for a person

@@ -104,19 +104,18 @@ class _Ctx:
         self.contested: dict[int, list[int]] = {}  # rule → undetermined exceptions that may defeat it
         self.undecided: set[str] = set()  # `has such as …` tests left to a person's judgement
 
-    def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
-        """True when the event (or the action's target, or the link `it`) carries one of the categories."""
+    def _subject(self, subject: str | None) -> tuple[_View | None, str]:
+        """The view `has` looks at: the event's, or (made on first use) the action target's."""
         if subject is None:
-            view, prefix = self.view, ""
-        elif subject == "it":
-            return self._link_has(categories)
-        else:
-            target = getattr(getattr(self.event, "action", None), "target", None)
-            if target is None:
-                return None
-            if self.target is None:
-                self.target = _View(target, self.program, self.errors)
-            view, prefix = self.target, "target."
+            return self.view, ""
+        target = getattr(getattr(self.event, "action", None), "target", None)
+        if target is None:
+            return None, "target."
+        if self.target is None:
+            self.target = _View(target, self.program, self.errors)
+        return self.target, "target."
+
+    def _from_labels(self, view: _View, prefix: str, categories: tuple[str, ...]) -> bool:
         labels = view.labels
         if labels:
             for category in categories:
@@ -124,6 +123,25 @@ class _Ctx:
                 if label is not None:
                     self.evidence.append(_label_evidence(label, prefix + "labels", category))
                     return True
+        return False
+
+    def labelled(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
+        """`labelled X`: an upstream label (trusted by the policy) says so; detectors are not asked."""
+        if subject == "it":
+            return self._link_has(categories)
+        view, prefix = self._subject(subject)
+        return None if view is None else self._from_labels(view, prefix, categories)
+
+    def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
+        """True when the event (or the action's target, or the link `it`) carries one of the categories:
+        an upstream label, or a detector finding it in the text."""
+        if subject == "it":
+            return self._link_has(categories)
+        view, prefix = self._subject(subject)
+        if view is None:
+            return None
+        if self._from_labels(view, prefix, categories):
+            return True
         if not view.texts:
             return False
         for category in categories:

@@ -217,6 +217,11 @@ class _Builder(Transformer):
         return st.Has(subject, self._names(names), self._span(meta))
 
     @v_args(meta=True)
+    def labelled(self, meta, children):
+        subject, *names = children
+        return st.Has(subject, self._names(names), self._span(meta), labels_only=True)
+
+    @v_args(meta=True)
     def has_such_as(self, meta, children):
         subject, names, unlike = children
         return st.Has(subject, self._names(names), self._span(meta), True, self._names(unlike or ()))

@@ -90,6 +90,7 @@ class Has:
     span: Span
     open: bool = False  # `has such as …`: the list illustrates a kind of content and does not close it
     unlike: tuple[tuple[str, Span], ...] = ()  # `… but not X, Y`: categories that are not of that kind
+    labels_only: bool = False  # `labelled X`: an upstream label says so; detectors are not asked
 
 
 @dataclass(frozen=True)
