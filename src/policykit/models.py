@@ -55,7 +55,9 @@ def _labels(value: Any) -> Any:
 
 
 class Context(_Model):
-    emergency: bool | None = None
+    # A declared disaster is declared: an event that does not say one is in effect is not in one.
+    emergency: bool = Field(default=False, description="a declared natural or man-made disaster is in effect; "
+                                                       "false unless the event says so")
 
 
 class Actor(_Model):
