@@ -24,6 +24,8 @@ from .verdict import (EFFECTS, Defeated, EvalError, Evidence, Finding, Obligatio
 
 REVIEW = 1
 _NO_LABELS: frozenset[str] = frozenset()
+_NONE_CONTESTED: dict[int, list[int]] = {}  # shared and never written: see _Ctx
+_NONE_UNDECIDED: frozenset[str] = frozenset()
 
 _TEXT_FIELDS: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
     "post": (("text", attrgetter("text")),), "comment": (("text", attrgetter("text")),),
@@ -101,8 +103,9 @@ class _Ctx:
         self.evidence: list[Evidence] = []
         self.outcome: dict[int, bool | None] = {}  # rules that fired (True) or could not be decided (None)
         self.defeated: dict[int, int] = {}  # rule → the exception that defeated it
-        self.contested: dict[int, list[int]] = {}  # rule → undetermined exceptions that may defeat it
-        self.undecided: set[str] = set()  # `has such as …` tests left to a person's judgement
+        # Rarely written, so they start as shared empty containers and are replaced on first write.
+        self.contested: dict[int, list[int]] = _NONE_CONTESTED  # rule → undetermined exceptions that may defeat it
+        self.undecided: frozenset[str] | set[str] = _NONE_UNDECIDED  # `has such as …` left to a person
 
     def _subject(self, subject: str | None) -> tuple[_View | None, str]:
         """The view `has` looks at: the event's, or (made on first use) the action target's."""
@@ -135,11 +138,14 @@ class _Ctx:
     def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
         """True when the event (or the action's target, or the link `it`) carries one of the categories:
         an upstream label, or a detector finding it in the text."""
-        if subject == "it":
+        if subject is None:  # the hot path: the event itself, without the lookups below
+            view, prefix = self.view, ""
+        elif subject == "it":
             return self._link_has(categories)
-        view, prefix = self._subject(subject)
-        if view is None:
-            return None
+        else:
+            view, prefix = self._subject(subject)
+            if view is None:
+                return None
         if self._from_labels(view, prefix, categories):
             return True
         if not view.texts:
@@ -173,7 +179,7 @@ class _Ctx:
         if found is not False:
             return found
         if self.has(others, subject):
-            self.undecided.add(key)
+            self.undecided = {*self.undecided, key}
             return None
         return False
 
@@ -219,20 +225,34 @@ def _in_force(rule: CompiledRule, at: date | None) -> bool:
     return rule.until is None or at < rule.until
 
 
-def _check_labels(ev: Any, known: frozenset[str], prefix: str = "") -> None:
-    """A label no detector, plugin or policy knows is a typo (`obscen`): it would match no rule and
-    silently allow, so it is an EventError naming the label, with a did-you-mean."""
-    kind = ev.kind  # by kind, not getattr: a missing attribute on a pydantic model costs microseconds
-    problems = [_unknown_label(f"{prefix}labels[{i}]", label.name, known)
-                for i, label in enumerate(ev.labels) if label.name not in known] if ev.labels else []
+def _labels_known(ev: Any, known: frozenset[str]) -> bool:
+    """Whether every label on the event, its links and an action's target is one some detector, plugin
+    or policy knows. A typo (`obscen`) would match no rule and allow silently, so it is an EventError;
+    this is the per-event fast check, `_label_problems` says where."""
+    for label in ev.labels:
+        if label.name not in known:
+            return False
+    kind = ev.kind
     if kind == "post" or kind == "comment":
+        for link in ev.links:
+            for label in link.labels:
+                if label.name not in known:
+                    return False
+    elif kind == "action" and ev.action.target is not None:
+        return _labels_known(ev.action.target, known)
+    return True
+
+
+def _label_problems(ev: Any, known: frozenset[str], prefix: str = "") -> list[FieldProblem]:
+    problems = [_unknown_label(f"{prefix}labels[{i}]", label.name, known)
+                for i, label in enumerate(ev.labels) if label.name not in known]
+    if ev.kind in ("post", "comment"):
         for j, link in enumerate(ev.links):
             problems += [_unknown_label(f"{prefix}links[{j}].labels[{i}]", label.name, known)
                          for i, label in enumerate(link.labels) if label.name not in known]
-    if problems:
-        raise EventError(problems)
-    if kind == "action" and ev.action.target is not None:
-        _check_labels(ev.action.target, known, prefix + "action.target.")
+    if ev.kind == "action" and ev.action.target is not None:
+        problems += _label_problems(ev.action.target, known, prefix + "action.target.")
+    return problems
 
 
 def _unknown_label(path: str, name: str, known: frozenset[str]) -> FieldProblem:
@@ -244,7 +264,8 @@ def _unknown_label(path: str, name: str, known: frozenset[str]) -> FieldProblem:
 def _run(policy: Policy, event: Any, trace: list[Trace] | None) -> Verdict:
     ev = parse_event(event)
     program = policy.program
-    _check_labels(ev, program.categories)
+    if not _labels_known(ev, program.categories):
+        raise EventError(_label_problems(ev, program.categories))
     ctx = _Ctx(ev, program)
     at = ev.at.date() if ev.at is not None else None
     if program.effective is not None and at is not None and at < program.effective:
@@ -313,6 +334,8 @@ def _settle(ctx: _Ctx, exception: int, result: bool | None) -> None:
         if result is True:
             ctx.defeated[victim] = exception
         else:
+            if ctx.contested is _NONE_CONTESTED:
+                ctx.contested = {}
             ctx.contested.setdefault(victim, []).append(exception)
 
 
