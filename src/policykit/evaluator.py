@@ -118,8 +118,8 @@ class _Ctx:
             self.target = _View(target, self.program, self.errors)
         return self.target, "target."
 
-    def _from_labels(self, view: _View, prefix: str, categories: tuple[str, ...]) -> bool:
-        labels = view.labels
+    def _from_labels(self, labels: dict[str, Any] | None, prefix: str, categories: tuple[str, ...]) -> bool:
+        """Whether the (trusted) labels carry one of the categories; the label found is the evidence."""
         if labels:
             for category in categories:
                 label = labels.get(category)
@@ -133,7 +133,7 @@ class _Ctx:
         if subject == "it":
             return self._link_has(categories)
         view, prefix = self._subject(subject)
-        return None if view is None else self._from_labels(view, prefix, categories)
+        return None if view is None else self._from_labels(view.labels, prefix, categories)
 
     def has(self, categories: tuple[str, ...], subject: str | None) -> bool | None:
         """True when the event (or the action's target, or the link `it`) carries one of the categories:
@@ -146,7 +146,7 @@ class _Ctx:
             view, prefix = self._subject(subject)
             if view is None:
                 return None
-        if self._from_labels(view, prefix, categories):
+        if self._from_labels(view.labels, prefix, categories):
             return True
         if not view.texts:
             return False
@@ -162,13 +162,8 @@ class _Ctx:
 
     def _link_has(self, categories: tuple[str, ...]) -> bool:
         """A link's own labels (what an upstream classifier found behind it), under the policy's trust."""
-        labels = _View._trusted(self.it.labels, self.program.trust) if self.it.labels else {}
-        for category in categories:
-            label = labels.get(category)
-            if label is not None:
-                self.evidence.append(_label_evidence(label, "links[*].labels", category))
-                return True
-        return False
+        labels = _View._trusted(self.it.labels, self.program.trust) if self.it.labels else None
+        return self._from_labels(labels, "links[*].", categories)
 
     def has_such_as(self, categories: tuple[str, ...], others: tuple[str, ...], subject: str | None,
                     key: str) -> bool | None:

@@ -158,10 +158,11 @@ def run_file(path: Path) -> list[CaseResult]:
         line = (case.lc.line + 1) if hasattr(case, "lc") else 0
         name = str(case.get("name", f"case {number + 1}")) if isinstance(case, dict) else f"case {number + 1}"
         result = CaseResult(str(path), line, name, policy.name, False)
+        typos = unknown_keys(case, CASE_KEYS, "in a case") if isinstance(case, dict) else []
         if not isinstance(case, dict) or "event" not in case:
             result.problems.append("a case needs an `event:` and an `expect:`")
-        elif unknown_keys(case, CASE_KEYS, "in a case"):
-            result.problems += unknown_keys(case, CASE_KEYS, "in a case")
+        elif typos:
+            result.problems += typos
         else:
             event = _plain(case["event"])
             if "at" in case:
