@@ -713,14 +713,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Modules that add subcommands, each with a `register(subparsers)`; a module not (yet) present is skipped.
+EXTENSION_MODULES = (
+    "cli_records",   # moderate, records
+    "cli_serve",     # serve
+    "cli_lsp",       # lsp
+    "cli_report",    # report, explain
+)
+
+
 def _extensions() -> list[Any]:
-    """Subcommands contributed by other modules (records, moderate) when they are present."""
+    """Subcommands contributed by other modules, so this module does not import what they need."""
+    import importlib
     found = []
-    try:
-        from . import cli_records
-    except ImportError:
-        return found
-    found.append(cli_records.register)
+    for name in EXTENSION_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        found.append(module.register)
     return found
 
 
