@@ -154,16 +154,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except ArchiveError as exc:
             raise UsageError(f"--archive {args.archive}: {exc}") from None
     sock = _listen(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+
+    def ready() -> None:
+        print(f"policykit serve: listening on http://{shown}:{port} ({len(policies.current())} policies: "
+              f"{', '.join(sorted(policies.current()))}; token {'required' if token else 'not required'}"
+              f"{'; decision log ' + args.archive if args.archive else ''})", file=sys.stderr, flush=True)
+
     app = create_app(policies, limits=Limits(args.max_body, args.max_batch, args.time_limit), token=token,
-                     decision_log=decision_log, reload_interval=args.reload_interval)
+                     decision_log=decision_log, reload_interval=args.reload_interval, on_ready=ready)
     config = uvicorn.Config(app, log_level=args.log_level, access_log=False, server_header=False,
                             limit_concurrency=args.max_connections, timeout_keep_alive=5, proxy_headers=False,
                             loop=_best("uvloop", "asyncio"), http=_best("httptools", "h11"), lifespan="on")
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"policykit serve: listening on http://{shown}:{port} ({len(policies.current())} policies: "
-          f"{', '.join(sorted(policies.current()))}; token {'required' if token else 'not required'}"
-          f"{'; decision log ' + args.archive if args.archive else ''})", file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 

@@ -93,3 +93,9 @@ def run_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 60
     """`policykit serve ARGS` expected to refuse to start: its exit code and output."""
     return subprocess.run([sys.executable, "-c", START, "serve", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def serve_cli():
+    """`run_serve`, for tests that expect the server to refuse to start."""
+    return run_serve

@@ -20,7 +20,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import orjson
 from fastapi import FastAPI, Query, Request
@@ -288,9 +288,10 @@ def _detail(served: Served) -> dict[str, Any]:
 
 def create_app(policies: PolicySet, *, limits: Limits = Limits(), token: str | None = None,
                decision_log: DecisionLog | None = None, reload_interval: float = 1.0,
-               metrics: Metrics | None = None) -> Any:
+               metrics: Metrics | None = None, on_ready: Callable[[], None] | None = None) -> Any:
     """The ASGI application (FastAPI inside the `Guard`). `policies` must be loaded already; the
-    watcher and the decision log start and stop with the app's lifespan."""
+    watcher and the decision log start and stop with the app's lifespan; `on_ready` is called once the
+    app is ready for requests (and the server's signal handlers are in place)."""
     metrics = metrics or Metrics()
     service = Service(policies, limits, metrics, decision_log, reload_interval)
     policies.on_reload = lambda name, result: metrics.reloads.labels(name, result).inc()
@@ -300,6 +301,8 @@ def create_app(policies: PolicySet, *, limits: Limits = Limits(), token: str | N
         if decision_log is not None:
             await asyncio.to_thread(decision_log.start)
         policies.watch(reload_interval)
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:
@@ -351,8 +354,7 @@ def _routes(app: FastAPI, service: Service) -> None:
 (422, "a malformed event, with the library's field problems"),
         (503, "the time limit ran out, or the decision log cannot record"))}
 
-    def body_schema(model: Any) -> dict[str, Any]:
-        name = getattr(model, "__name__", "Event")
+    def body_schema(name: str) -> dict[str, Any]:
         return {"requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}}}}
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"],
@@ -389,7 +391,7 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.post("/v1/policies/{policy}/evaluate", response_model=schemas.RecordedVerdict, tags=["decisions"],
               summary="Judge one event (the contract's event shape); the verdict cites the clauses",
-              openapi_extra=body_schema(Event), responses=errors)
+              openapi_extra=body_schema("Event"), responses=errors)
     async def evaluate(policy: str, request: Request) -> Response:
         served = service.served(policy)
         event = _object(await read_json(request, limits), "event")
@@ -404,7 +406,7 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.post("/v1/policies/{policy}/batch", response_model=schemas.BatchResponse, tags=["decisions"],
               summary="Judge events in order; a malformed one is answered in its place and the rest go on",
-              openapi_extra=body_schema(schemas.BatchRequest), responses=errors)
+              openapi_extra=body_schema("BatchRequest"), responses=errors)
     async def batch(policy: str, request: Request) -> Response:
         served = service.served(policy)
         body = _object(await read_json(request, limits), "batch")
@@ -457,11 +459,11 @@ def _openapi(app: FastAPI, secured: bool) -> None:
             return app.openapi_schema
         doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = doc.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Event, schemas.BatchRequest):
+        for name, model in (("Event", Event), ("BatchRequest", schemas.BatchRequest)):
             schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-            for name, definition in schema.pop("$defs", {}).items():
-                components.setdefault(name, definition)
-            components[getattr(model, "__name__", "Event")] = schema
+            for part, definition in schema.pop("$defs", {}).items():
+                components.setdefault(part, definition)
+            components[name] = schema
         if secured:
             components_root = doc["components"]
             components_root["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
