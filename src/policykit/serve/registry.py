@@ -167,9 +167,10 @@ class PolicySet:
         before = signature(known)  # taken before reading: a write during the compile shows at the next check
         clear_cache()  # load() caches by the top file's stat; a parent it extends may be what changed
         policy = load(source.path, source.params or None)
-        files = tuple(dict.fromkeys([source.path, *(_layer_path(layer.file) for layer in policy.layers)]))
+        parents = (_layer_path(layer.file) for layer in policy.layers)
+        files = tuple(dict.fromkeys(p.resolve() for p in (source.path, *parents)))
         source.files = files
-        source.signature = before if files == known else signature(files)
+        source.signature = before if files == tuple(p.resolve() for p in known) else signature(files)
         return Served(policy, source.path, files, _now())
 
     def _publish(self, source: _Source, served: Served, initial: bool = False) -> None:
