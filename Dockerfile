@@ -18,7 +18,9 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[serve]"
 
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin policykit
+# /data: where a decision log's archive goes (mount a volume there: --archive /data/decisions.db)
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin policykit \
+ && mkdir /data && chown policykit /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels "policykit[serve]" && rm -rf /wheels
 USER policykit
