@@ -7,7 +7,6 @@ import re
 import socket
 import time
 
-import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate

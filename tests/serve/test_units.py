@@ -23,7 +23,7 @@ def clinton():
 
 
 def test_a_batch_stops_at_the_time_limit(clinton) -> None:
-    service = Service(clinton, Limits(time_limit=0.5), Metrics(), None, 0)
+    service = Service(clinton, Limits(time_limit=0.5), Metrics(), None)
     served = clinton.current()["clinton"]
 
     async def late() -> None:
@@ -42,7 +42,7 @@ def test_an_archive_that_cannot_record_is_a_503_and_no_verdict(clinton) -> None:
         async def record(self, served, events):
             raise ArchiveError("disk full: nothing of this batch was recorded")
 
-    service = Service(clinton, Limits(), Metrics(), Full(), 0)  # type: ignore[arg-type]
+    service = Service(clinton, Limits(), Metrics(), Full())  # type: ignore[arg-type]
 
     async def go() -> None:
         await service.recorded(clinton.current()["clinton"], [{"kind": "comment"}], asyncio.get_running_loop().time() + 5)

@@ -27,7 +27,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -175,9 +175,8 @@ class Service:
     """What the routes share: the policies, limits, metrics and (optionally) the decision log."""
 
     def __init__(self, policies: PolicySet, limits: Limits, metrics: Metrics,
-                 decision_log: DecisionLog | None, reload_interval: float) -> None:
-        self.policies, self.limits, self.metrics = policies, limits, metrics
-        self.decision_log, self.reload_interval = decision_log, reload_interval
+                 decision_log: DecisionLog | None) -> None:
+        self.policies, self.limits, self.metrics, self.decision_log = policies, limits, metrics, decision_log
 
     def served(self, name: str) -> Served:
         """The policy version a request uses from start to end (a reload meanwhile does not change it)."""
@@ -294,7 +293,7 @@ def create_app(policies: PolicySet, *, limits: Limits = Limits(), token: str | N
     watcher and the decision log start and stop with the app's lifespan; `on_ready` is called once the
     app is ready for requests (and the server's signal handlers are in place)."""
     metrics = metrics or Metrics()
-    service = Service(policies, limits, metrics, decision_log, reload_interval)
+    service = Service(policies, limits, metrics, decision_log)
     policies.on_reload = lambda name, result: metrics.reloads.labels(name, result).inc()
 
     @asynccontextmanager
@@ -413,8 +412,8 @@ def _routes(app: FastAPI, service: Service) -> None:
         return Response(orjson.dumps(_detail(service.served(policy))), media_type=JSON)
 
     @direct("/v1/policies/{policy}/evaluate", response_model=schemas.RecordedVerdict, tags=["decisions"],
-              summary="Judge one event (the contract's event shape); the verdict cites the clauses",
-              openapi_extra=body_schema("Event"), responses=errors)
+            summary="Judge one event (the contract's event shape); the verdict cites the clauses",
+            openapi_extra=body_schema("Event"), responses=errors)
     async def evaluate(policy: str, request: Request) -> Response:
         served = service.served(policy)
         event = _object(await read_json(request, limits), "event")
@@ -428,8 +427,8 @@ def _routes(app: FastAPI, service: Service) -> None:
         return _verdict_response(outcome.to_json_line(), served)
 
     @direct("/v1/policies/{policy}/batch", response_model=schemas.BatchResponse, tags=["decisions"],
-              summary="Judge events in order; a malformed one is answered in its place and the rest go on",
-              openapi_extra=body_schema("BatchRequest"), responses=errors)
+            summary="Judge events in order; a malformed one is answered in its place and the rest go on",
+            openapi_extra=body_schema("BatchRequest"), responses=errors)
     async def batch(policy: str, request: Request) -> Response:
         served = service.served(policy)
         body = _object(await read_json(request, limits), "batch")

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..moderator import Moderator, Outcome
@@ -38,7 +38,6 @@ class _Job:
     events: list[Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
-    outcomes: list[Outcome] = field(default_factory=list)
 
 
 def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
