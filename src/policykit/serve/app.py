@@ -20,7 +20,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import orjson
 from fastapi import FastAPI, Query, Request
@@ -311,7 +311,7 @@ def create_app(policies: PolicySet, *, limits: Limits = Limits(), token: str | N
                 await asyncio.to_thread(decision_log.close)
 
     app = FastAPI(title="policykit decision API", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, **_no_telemetry(),
                   description="Judge posts, comments, accounts and actions against city social-media policies; "
                               "every verdict cites the clauses it rests on. See docs/serve.md.")
     app.state.service = service
@@ -319,6 +319,15 @@ def create_app(policies: PolicySet, *, limits: Limits = Limits(), token: str | N
     _routes(app, service)
     _openapi(app, token is not None)
     return Guard(app, metrics, token, limits.time_limit)
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's OpenTelemetry hooks off (where this FastAPI has them): the service reports through
+    /metrics and its log, and asking for providers on every request costs more than a decision."""
+    import inspect
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def _errors(app: FastAPI) -> None:
@@ -347,18 +356,24 @@ def _errors(app: FastAPI) -> None:
 
 
 class DirectRoute(APIRoute):
-    """A route documented from its signature like any other, but called without FastAPI's dependency
-    machinery: the endpoint gets the request and its path parameters (all `str`) and returns a
-    `Response`. For the decision endpoints, where that machinery costs several times the decision;
-    they read and check their bodies themselves anyway."""
+    """A route documented from its signature like any other, but called without FastAPI's per-request
+    machinery (dependency solving, two exit stacks, a second exception wrapper): the endpoint gets the
+    request and its path parameters (all `str`) and returns a `Response`; an `ApiError` is answered
+    here. For the decision endpoints, where that machinery cost more than the decision; they read and
+    check their bodies themselves anyway. Any other exception goes to the app's handlers as usual."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         endpoint = self.endpoint
 
-        async def handler(request: Request) -> Response:
-            return await endpoint(request=request, **request.path_params)
+        async def app(scope: dict, receive: Any, send: Any) -> None:
+            try:
+                response = await endpoint(request=Request(scope, receive, send), **scope["path_params"])
+            except ApiError as exc:
+                response = exc.response()
+            await response(scope, receive, send)
 
-        return handler
+        self.app = app
 
 
 def _routes(app: FastAPI, service: Service) -> None:
