@@ -3,6 +3,7 @@ version it started with; a file that does not compile leaves the last good versi
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -19,12 +20,16 @@ def town(version: int, effect: str = "remove", broken: bool = False) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    """Write and make sure the change is visible to a stat-based watcher (new mtime and size)."""
+    """Replace the file whole, as a deployment does (an editor writing in place may be caught half
+    written: that is one more failed reload, then the whole file, and would make the counts vary)."""
     before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text)
-    while path.stat().st_mtime_ns == before:
+    while True:
+        staged = path.with_suffix(".tmp")
+        staged.write_text(text)
+        os.replace(staged, path)
+        if path.stat().st_mtime_ns != before:
+            return
         time.sleep(0.01)
-        path.write_text(text)
 
 
 def wait_for(condition, timeout: float = 20.0) -> None:
