@@ -125,6 +125,19 @@ def report(what: str, latencies: list[float], seconds: float, decisions: int, cp
           f"(= {decisions / cpu:,.0f} decisions per CPU-second)")
 
 
+def library_cost(name: str, sample: list[dict]) -> None:
+    """The same decisions in-process, with the verdict's JSON: what the HTTP service adds is the rest."""
+    import policykit
+    policy = policykit.load(name)
+    for event in sample[:500]:
+        policy.evaluate(event).model_dump_json()
+    start = time.process_time()
+    for event in sample:
+        policy.evaluate(event).model_dump_json()
+    cost = (time.process_time() - start) / len(sample)
+    print(f"library in-process, same events: {cost * 1e6:,.0f} µs CPU per decision (evaluate + verdict JSON)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20000)
@@ -136,6 +149,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))  # the client off the server's core
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    library_cost(args.policy, events(5000))
     proc, port = start_server(args.policy)
     try:
         path = f"/v1/policies/{args.policy}/evaluate"

@@ -226,7 +226,8 @@ class Service:
                 return await self.decision_log.record(served, events)
         except TimeoutError:
             raise ApiError(503, f"the decision log did not record within the time limit "
-                                f"({self.limits.time_limit:g} s); nothing was answered",
+                                f"({self.limits.time_limit:g} s); it may still record it: sending the same "
+                                "events again is safe (a redelivery is not recorded twice)",
                            headers={"Retry-After": "1"}) from None
         except ArchiveError as exc:
             raise ApiError(503, f"the decision log cannot record, so the verdict is not served: {exc}",
