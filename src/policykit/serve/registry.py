@@ -182,7 +182,8 @@ class PolicySet:
         current[name] = served
         source.name = name
         self._current = MappingProxyType(current)
-        self.errors.pop(str(source.path), None)
+        # Replaced, not changed in place: /healthz reads it from the server's thread meanwhile.
+        self.errors = {k: v for k, v in self.errors.items() if k != str(source.path)}
         if not initial:
             self.reloads += 1
             log.info("reloaded policy %s from %s (digest %s)", name, source.path, served.policy.digest[:12])
@@ -217,8 +218,8 @@ class PolicySet:
         except (PolicyError, PolicyNotFound, OSError, ValueError) as exc:
             source.signature = signature(source.files or (source.path,))  # retry when it changes again
             diagnostics = tuple(getattr(exc, "diagnostics", ()))
-            self.errors[str(source.path)] = ReloadError(str(source.path), str(exc).splitlines()[0],
-                                                        diagnostics, _now())
+            problem = ReloadError(str(source.path), str(exc).splitlines()[0], diagnostics, _now())
+            self.errors = {**self.errors, str(source.path): problem}
             log.warning("policy file %s changed but cannot be served; still serving the last good "
                         "version:\n%s", source.path, exc)
             self.on_reload(source.name or source.path.stem, "error")
