@@ -159,6 +159,8 @@ class _Speaker:
     def _has(self, expr: st.Has, negated: bool = False) -> str:
         whose = _subject(expr.subject)
         names = _alternatives([_humane(name) for name, _ in expr.categories])
+        if len(expr.categories) > 1 and not expr.open:
+            names = f"any of {', '.join(_humane(name) for name, _ in expr.categories)}"
         if expr.labels_only:
             verb = "is not labelled" if negated else "is labelled"
             return f"{whose} {verb} {names} by a trusted upstream label"
