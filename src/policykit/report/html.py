@@ -72,8 +72,9 @@ def write(site: Site, out: Path) -> list[Path]:
             shutil.copyfile(source, out / "static" / name)
         written.append(out / "static" / name)
     index = out / "search-index.js"
-    index.write_text("window.POLICYKIT_SEARCH = " + json.dumps(search_index(site), ensure_ascii=True) + ";\n",
-                     encoding="utf-8")
+    # `<` escaped too, so the index stays inert even if a page ever inlines it in a <script> element.
+    data = json.dumps(search_index(site), ensure_ascii=True).replace("<", "\\u003c")
+    index.write_text(f"window.POLICYKIT_SEARCH = {data};\n", encoding="utf-8")
     written.append(index)
     return written
 
@@ -85,7 +86,7 @@ def search_index(site: Site) -> list[dict[str, str]]:
         for clause in view.clauses:
             entries.append(_entry(view, clause.anchor, f"§{clause.id}", clause.text,
                                   " ".join(filter(None, [clause.unchecked or ""]))))
-            for rule in clause.rules:
+            for rule in (*clause.rules, *clause.standing):
                 entries.append(_entry(view, rule.anchor, f"rule {rule.id} (§{clause.id})", rule.words,
                                       " ".join(filter(None, [rule.because, rule.written, rule.note]))))
     return entries

@@ -18,7 +18,7 @@ from ..testing import CaseResult, coverage
 from . import words
 
 _SEPARATOR = re.compile(r"^#\s*[-=~*#]{3,}")
-_SLUG = re.compile(r"[^A-Za-z0-9]+")
+_SLUG = re.compile(r"[^A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class RuleView:
     defeats: tuple[str, str] | None  # ("rule" | "clause", id) for an exception
     defeated_by: tuple[str, ...]  # exceptions that may defeat this rule
     home: str | None  # the clause it sits under
+    cites: tuple[str, ...]  # the clauses its `cite` names
     line: int
     anchor: str
     cases: tuple[CaseView, ...] = ()  # test cases in which it produced a finding or was defeated
@@ -63,6 +64,11 @@ class ClauseView:
     has_children: bool
     anchor: str
     never_cited: bool = False  # has rules, but no test case's verdict cites it (`policykit test --coverage`)
+
+    @property
+    def standing(self) -> tuple[RuleView, ...]:
+        """Rules under no clause whose first citation is this clause: their page shows them here."""
+        return tuple(r for r in self.citing if r.home is None and r.cites[:1] == (self.id,))
 
     @property
     def status(self) -> str:
@@ -120,8 +126,8 @@ class PolicyView:
         return found
 
     def rules(self) -> list[RuleView]:
-        """Every rule of the page once, in the document's order."""
-        return [rule for clause in self.clauses for rule in clause.rules]
+        """Every rule of the page once: those under a clause, then those that stand outside any clause."""
+        return [rule for clause in self.clauses for rule in (*clause.rules, *clause.standing)]
 
 
 def explain_policy(policy: Policy) -> PolicyView:
@@ -215,6 +221,7 @@ def _rule(rule: st.Rule, compiled: CompiledRule, lines: list[str], vocabulary: w
         because=_collapse(rule.decision.because) if rule.decision.because else None, obligations=obligations,
         note=_comments_above(rule.span.line, lines), defeats=defeats,
         defeated_by=tuple(ids[i] for i in compiled.defeated_by if i in ids), home=rule.clause,
+        cites=tuple(ref.id for ref in rule.decision.cites),
         line=rule.span.line, anchor=anchor("rule", compiled.id))
 
 
