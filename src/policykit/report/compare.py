@@ -22,6 +22,7 @@ class Cited:
     policy: str
     clause: str
     anchor: str
+    text: str  # the clause's words, as the policy quotes them
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Judgement:
 
     policy: str
     decision: str | None
-    cited: tuple[Cited, ...]
+    cited: tuple[Cited, ...]  # the clauses of the findings that carry the decision
+    also: tuple[Cited, ...]  # the clauses of the other findings (milder effects: records, archiving…)
     rules: tuple[str, ...]
     error: str | None = None
 
@@ -60,17 +62,24 @@ def _row(policies: list[Policy], where: str, event: Any) -> EventRow:
         try:
             verdict = policy.evaluate(event)
         except EventError as exc:
-            judgements.append(Judgement(policy.name, None, (), (), f"malformed event: {exc}"))
+            judgements.append(Judgement(policy.name, None, (), (), (), f"malformed event: {exc}"))
             continue
-        cited = tuple(Cited(c.policy, c.clause, anchor("clause", c.clause))
-                      for c in dict.fromkeys(c for f in verdict.findings for c in f.citations))
-        judgements.append(Judgement(policy.name, verdict.decision, cited, tuple(f.rule for f in verdict.findings)))
+        deciding = [f for f in verdict.findings if f.effect == verdict.decision]
+        cited = _cited(deciding)
+        also = tuple(c for c in _cited([f for f in verdict.findings if f not in deciding]) if c not in cited)
+        judgements.append(Judgement(policy.name, verdict.decision, cited, also,
+                                    tuple(f.rule for f in verdict.findings)))
     data = event if isinstance(event, dict) else {}
     kind = str(data.get("kind", "?"))
     if kind == "action" and isinstance(data.get("action"), dict):
         kind += f" {data['action'].get('type', '?')}"
     return EventRow(where, str(data["id"]) if data.get("id") is not None else None, kind,
                     _summary(data), tuple(judgements))
+
+
+def _cited(findings: list[Any]) -> tuple[Cited, ...]:
+    citations = dict.fromkeys(c for f in findings for c in f.citations)
+    return tuple(Cited(c.policy, c.clause, anchor("clause", c.clause), c.text) for c in citations)
 
 
 def _summary(event: dict[str, Any]) -> str:
