@@ -186,7 +186,7 @@ def _missing(path: DecisionPath) -> list[str]:
     out = ["", "Missing facts, and what each would change:"]
     decision = path.verdict.decision
     for fact in path.missing:
-        out.append(f"  {fact.name} ({fact.kind})")
+        out.append(_wrap(f"{fact.name} ({fact.kind})", "  ", "      "))
         if fact.note:
             out.append(_wrap(fact.note, "      "))
         for attempt in fact.tries:
