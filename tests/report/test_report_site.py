@@ -168,3 +168,12 @@ def test_the_command_refuses_bad_usage(tmp_path):
                            (["-o", str(tmp_path / "o"), "no_such_policy"], "no_such_policy")):
         result = subprocess.run(base + extra, capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_link_within_a_page_has_its_target_and_ids_are_unique(site_dir):
+    for page in site_dir.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        ids = re.findall(r'\bid="([^"]+)"', text)
+        assert len(ids) == len(set(ids)), f"{page.name}: an id is used twice"
+        missing = [t for t in re.findall(r'href="#([^"]+)"', text) if t not in set(ids)]
+        assert missing == [], f"{page.name}: links to nothing: {missing[:5]}"

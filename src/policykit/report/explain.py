@@ -128,7 +128,8 @@ def render(path: DecisionPath, where: str) -> str:
         number = len(path.with_status(status))
         if number:
             counts.append(f"{number} {words.format(s='' if number == 1 else 's')}")
-    out += ["", f"Candidates: {len(looked)} rules of {policy.name} apply to this {kind} ({', '.join(counts)})."]
+    out += ["", _wrap(f"Candidates: {len(looked)} rules of {policy.name} apply to this {kind} ({', '.join(counts)}).",
+                      "", "  ")]
     out += _fired(path, fired)
     out += _defeated(path)
     out += _undecided(path)
