@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..analysis import _put as put  # lint's witness events are built the same way: a field set, parents made
 from ..compiler import Policy
 from ..errors import EventError
 from ..evaluator import Trace, evaluate_unobserved
@@ -92,13 +93,7 @@ def _what_if(policy: Policy, event: Any, name: str) -> MissingFact:
 
 def _try(policy: Policy, event: dict[str, Any], parts: tuple[str, ...], value: Any) -> WhatIf:
     varied = copy.deepcopy(event)
-    here = varied
-    for part in parts[:-1]:
-        step = here.get(part)
-        if not isinstance(step, dict):
-            step = here[part] = {}
-        here = step
-    here[parts[-1]] = value
+    put(varied, list(parts), value)
     try:
         verdict = evaluate_unobserved(policy, varied)
     except EventError as exc:

@@ -98,6 +98,8 @@ class TermView:
 
 @dataclass(frozen=True)
 class TestSummary:
+    __test__ = False  # not a pytest test class despite its name
+
     files: tuple[str, ...]
     passed: int
     failed: int
