@@ -180,3 +180,13 @@ def test_every_link_within_a_page_has_its_target_and_ids_are_unique(site_dir):
         assert len(ids) == len(set(ids)), f"{page.name}: an id is used twice"
         missing = [t for t in re.findall(r'href="#([^"]+)"', text) if t not in set(ids)]
         assert missing == [], f"{page.name}: links to nothing: {missing[:5]}"
+
+
+def test_the_markdown_pages_and_the_site_say_the_same_words(bundled, site_dir):
+    """docs/policies/*.md and the HTML pages render one model: each rule's sentence is in both."""
+    for policy in bundled:
+        markdown = (ROOT / "docs" / "policies" / f"{policy.name}.md").read_text(encoding="utf-8")
+        squeezed = "".join(_text(site_dir / f"{policy.name}.html").split())  # markup splits words from links
+        for rule in explain_policy(policy).rules():
+            assert f"in words: {rule.words}" in markdown
+            assert "".join(rule.words.replace("`", "").split()) in squeezed, f"{policy.name}: {rule.id}"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hyp
 
 import policykit
 from policykit import syntax as st
+from policykit.errors import Span
 from policykit.report import words
 from policykit.report.model import explain_policy
 
@@ -89,3 +92,33 @@ def _categories(node: object) -> set[str]:
         for f in fields(node):
             found |= _categories(getattr(node, f.name))
     return found
+
+
+_AT = Span("p.pol", 1, 1)
+_paths_s = hyp.sampled_from(["author.role", "author.authorized", "account.official", "text", "media"]).map(
+    lambda dotted: st.Path(tuple(dotted.split(".")), _AT))
+_literals = hyp.one_of(hyp.booleans(), hyp.integers(0, 9), hyp.sampled_from(["staff", "x y"])).map(
+    lambda v: st.Literal(v, _AT))
+_leaves = hyp.one_of(
+    _paths_s,
+    hyp.builds(lambda p, v: st.Compare("is", p, v, _AT), _paths_s, _literals),
+    hyp.builds(lambda p, v: st.Compare(">=", p, v, _AT), _paths_s, _literals),
+    hyp.builds(lambda p, present: st.Presence(p, present, _AT), _paths_s, hyp.booleans()),
+    hyp.builds(lambda c: st.Has(None, tuple((name, _AT) for name in c), _AT),
+               hyp.lists(hyp.sampled_from(["threat", "hate_speech", "obscene"]), min_size=1, max_size=3, unique=True)),
+)
+_conditions = hyp.recursive(_leaves, lambda inner: hyp.one_of(
+    hyp.builds(lambda a, b, op: st.BoolOp(op, a, b, _AT), inner, inner, hyp.sampled_from(["and", "or"])),
+    hyp.builds(lambda a: st.Not(a, _AT), inner)), max_leaves=8)
+
+
+@given(_conditions)
+def test_any_condition_reads_aloud_naming_every_field_with_groups_kept(expr):
+    said = words.condition(expr, words.Vocabulary())
+    for path in _paths(expr, words.Vocabulary()):
+        assert f"`{path}`" in said
+    assert said.count("(") == said.count(")")
+    if isinstance(expr, st.BoolOp):
+        for side in (expr.left, expr.right):
+            if isinstance(side, st.BoolOp) and side.op != expr.op:
+                assert f"({words.condition(side, words.Vocabulary())})" in said
