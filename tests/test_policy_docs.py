@@ -36,7 +36,8 @@ clause 3 "The City values engagement."
 ''', "p.pol")
     page = render(policy)
     for expected in ("### 1", "> Staff may not post threats.", "**remove** (checked), rule `no_threats`: "
-                     "`remove post when has threat`", "note: the text names staff only",
+                     "`remove post when has threat`", "in words: Remove a post when the content contains threat.",
+                     "note: the text names staff only",
                      "**review** (left to a person)", "Not machine-checkable: states no rule",
                      "`website` (text) | **not filled in**"):
         assert expected in page
