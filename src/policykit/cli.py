@@ -11,9 +11,11 @@ import json
 import os
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
+from . import __version__
 from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
 from .plugins import PluginError
 from .verdict import SEVERITY, Verdict
@@ -409,6 +411,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr, reader.total, reader.position, show)
     shared_terminal = show and sys.stdout.isatty()  # the bar and the verdicts share the screen
     failed, count, malformed = False, 0, 0
+    tally: dict[str, Counter[str]] = {policy.name: Counter() for policy in policies}
     city = frozenset(args.city_account or ())
     for where, event in _platform_events(iter(reader), args.platform, city):
         count += 1
@@ -424,7 +427,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 break
             if threshold is not None and SEVERITY[verdict.decision] >= threshold:
                 failed = True
-            if args.format == "text":
+            if args.format == "summary":
+                tally[policy.name][verdict.decision] += 1
+            elif args.format == "text":
                 _print_verdict(where, event, verdict, style, explanation.trace if explanation else None)
             else:
                 data = verdict.model_dump(mode="json")
@@ -436,10 +441,24 @@ def cmd_check(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             progress.update(count)
     progress.close(count)
+    if args.format == "summary":
+        _print_summary(tally)
     if malformed:
         print(f"policykit check: {malformed} of {count} event(s) malformed", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _print_summary(tally: dict[str, Counter[str]]) -> None:
+    """`--format summary`: decisions per policy and in total, a table a person takes in at a glance."""
+    columns = ("allow", "review", "remove", "deny")
+    width = max([len("total"), *map(len, tally)])
+    print(f"{'policy':<{width}}  {'decisions':>9}" + "".join(f"  {c:>7}" for c in columns))
+    total: Counter[str] = Counter()
+    for name, counts in [*tally.items(), ("total", total)]:
+        print(f"{name:<{width}}  {sum(counts.values()):>9}" + "".join(f"  {counts[c]:>7}" for c in columns))
+        if name != "total":
+            total.update(counts)
 
 
 def _print_malformed(where: str, exc: EventError, fmt: str) -> None:
@@ -643,6 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="City social-media policy as code: lint policies, check events, run policy tests.",
         epilog="examples:\n  policykit lint policies/\n  policykit check --policy clinton examples/events/\n"
                "  policykit test policies/")
+    parser.add_argument("--version", action="version", version=f"policykit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help: str, example: str) -> argparse.ArgumentParser:
@@ -666,7 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", metavar="NAME", help="read native payloads of this platform (e.g. facebook)")
     p.add_argument("--city-account", action="append", metavar="ID",
                    help="with --platform: an account id or handle that belongs to the city (its items are posts)")
-    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    p.add_argument("--format", choices=("text", "json", "jsonl", "summary"), default="text",
+                   help="summary: only the number of decisions of each kind, per policy and in total")
     p.add_argument("--explain", action="store_true", help="show every rule considered and what became of it")
     p.add_argument("--fail-on", choices=("review", "remove", "deny"), help="exit 1 if any decision is this or worse")
     p.add_argument("--quiet", action="store_true", help="no progress bar, even on a terminal")
