@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import analysis as an
 from . import syntax as st
 from .compiler import CompiledRule, Policy
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
-from .loader import load
+from .loader import compile_text, load
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
 KNOWN_OBLIGATIONS = frozenset({
@@ -432,10 +432,21 @@ def read_problem(path: Path) -> tuple[str | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_POLICY_BYTES:
-            return None, f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
+            return None, _too_large(size)
         data = path.read_bytes()
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
+    return decode_policy(data)
+
+
+def _too_large(size: int) -> str:
+    return f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
+
+
+def decode_policy(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) for bytes that can be a policy (read from a file or stdin), or (None, why not)."""
+    if len(data) > MAX_POLICY_BYTES:
+        return None, _too_large(len(data))
     if b"\x00" in data:
         return None, "this is a binary file, not a policy"
     try:
@@ -452,13 +463,26 @@ def lint_file(path: Path, sources: Path | None = None, strict: bool = False) -> 
     left without a value is an error (PK114)."""
     text, problem = read_problem(path)
     if problem is not None:
-        return [Diagnostic("PK000", problem, Span(str(path), 1, 1), "policies are UTF-8 text files ending in .pol")]
-    lines = text.splitlines() if text is not None else []
+        return [_unreadable(str(path), problem)]
+    return _lint(text or "", str(path), lambda: load(path, strict=strict), sources)
+
+
+def lint_text(text: str, file: str, sources: Path | None = None, strict: bool = False) -> list[Diagnostic]:
+    """`lint_file` for policy text held in memory (stdin, an editor's buffer): `file` names it in
+    messages, and a relative `extends` path is found beside it."""
+    return _lint(text, file, lambda: compile_text(text, file, strict=strict), sources)
+
+
+def _unreadable(file: str, problem: str) -> Diagnostic:
+    return Diagnostic("PK000", problem, Span(file, 1, 1), "policies are UTF-8 text files ending in .pol")
+
+
+def _lint(text: str, file: str, compile: Callable[[], Policy], sources: Path | None) -> list[Diagnostic]:
+    lines = text.splitlines()
     try:
-        policy = load(path, strict=strict)
-        diagnostics = policy_warnings(policy, sources, lines)
+        diagnostics = policy_warnings(compile(), sources, lines)
     except PolicyError as exc:
         diagnostics = exc.diagnostics
     except OSError as exc:
-        diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(str(path), 1, 1))]
+        diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(file, 1, 1))]
     return [d for d in diagnostics if not ignored(d, lines)]
