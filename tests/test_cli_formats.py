@@ -193,3 +193,77 @@ def test_fmt_formats_stdin_to_stdout() -> None:
     assert run("fmt", "--check", "-", stdin=tidy).returncode == 0
     diff = run("fmt", "--diff", "-", "--stdin-filename", "b.pol", stdin=messy)
     assert diff.returncode == 1 and "--- b.pol" in diff.stdout and '+  not checkable because "y"' in diff.stdout
+
+
+# ---------------------------------------------------------------- shell completion
+
+def _commands() -> list[str]:
+    from policykit.cli import build_parser
+    from policykit.cli_completion import _subcommands
+    return list(_subcommands(build_parser()))
+
+
+def _bash_complete(script: str, *words: str) -> list[str]:
+    """What bash offers after `policykit WORDS…` (the last word is the one being completed)."""
+    line = " ".join(("policykit", *words))
+    program = (f"{script}\nCOMP_WORDS=(policykit {' '.join(repr(w) if w else repr('') for w in words)})\n"
+               f"COMP_CWORD={len(words)}\nCOMP_LINE={line!r}\nCOMP_POINT={len(line)}\n"
+               "_shtab_policykit\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    result = subprocess.run(["bash", "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_completion_offers_every_command_and_each_commands_choices() -> None:
+    result = run("completion", "bash")
+    assert result.returncode == 0
+    script = result.stdout
+    commands = _commands()
+    assert {"lint", "check", "test", "fmt", "records", "completion"} <= set(commands)
+    assert set(_bash_complete(script, "")) >= set(commands)  # subcommands other modules add included
+    assert _bash_complete(script, "li") == ["lint"]
+    assert _bash_complete(script, "lint", "--format", "") == ["text", "json", "github", "sarif", "junit"]
+    assert "--stdin-filename" in _bash_complete(script, "fmt", "--")
+    assert set(_bash_complete(script, "completion", "")) == {"bash", "zsh", "tcsh", "fish"}
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish", "tcsh"])
+def test_every_shell_gets_a_script_naming_every_command(shell: str, tmp_path: Path) -> None:
+    result = run("completion", shell)
+    assert result.returncode == 0
+    for command in _commands():
+        assert command in result.stdout
+    checker = {"zsh": ["zsh", "-n"], "fish": ["fish", "--no-execute"]}.get(shell)
+    if checker and shutil.which(checker[0]):
+        script = tmp_path / f"policykit-completion.{shell}"
+        script.write_text(result.stdout)
+        syntax = subprocess.run([*checker, str(script)], capture_output=True, text=True, timeout=60)
+        assert syntax.returncode == 0, syntax.stderr
+
+
+def test_fish_script_completes_options_and_choices_per_command() -> None:
+    script = run("completion", "fish").stdout
+    assert "complete -c policykit -n '__fish_use_subcommand' -a lint" in script
+    assert ("complete -c policykit -n '__fish_seen_subcommand_from lint' -l format -x -a "
+            "'text json github sarif junit'") in script
+    assert "complete -c policykit -n '__fish_seen_subcommand_from lint' -l sources -r -F" in script
+    # a subcommand's own subcommands are offered only under it
+    assert "complete -c policykit -n '__fish_seen_subcommand_from records && not __fish_seen_subcommand_from" in script
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_offers_commands_choices_and_nested_commands(tmp_path: Path) -> None:
+    script = tmp_path / "policykit.fish"
+    script.write_text(run("completion", "fish").stdout)
+
+    def offered(line: str) -> list[str]:
+        result = subprocess.run(["fish", "--no-config", "-c", f"source {script}; complete -C {line!r}"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return [row.split("\t")[0] for row in result.stdout.splitlines()]
+
+    assert offered("policykit li") == ["lint"]
+    assert sorted(offered("policykit lint --format ")) == ["github", "json", "junit", "sarif", "text"]
+    assert "verify" in offered("policykit records ") and "lint" not in offered("policykit records ")
+    assert "--expect-head" in offered("policykit records verify --")

@@ -838,6 +838,7 @@ EXTENSION_MODULES = (
     "cli_serve",     # serve
     "cli_lsp",       # lsp
     "cli_report",    # report, explain
+    "cli_completion",  # completion (last: it describes the commands the others add)
 )
 
 
