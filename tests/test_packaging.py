@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -136,3 +137,110 @@ def _makefile_variable(name: str) -> str:
     match = re.search(rf"^{name}\s*:?=\s*(.*)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
     assert match, f"{name} is not set in the Makefile"
     return match.group(1)
+
+
+# ---------------------------------------------------------------- pre-commit hooks
+
+def _yaml(name: str) -> object:
+    from ruamel.yaml import YAML
+    return YAML(typ="safe").load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def _hooks() -> list[dict]:
+    hooks = _yaml(".pre-commit-hooks.yaml")
+    assert isinstance(hooks, list) and hooks
+    return hooks
+
+
+def test_pre_commit_hooks_are_well_formed() -> None:
+    hooks = _hooks()
+    ids = [hook["id"] for hook in hooks]
+    assert len(ids) == len(set(ids)) and {"policykit-lint", "policykit-fmt"} <= set(ids)
+    scripts = _pyproject()["project"]["scripts"]
+    from policykit.cli import build_parser
+    for hook in hooks:
+        assert re.fullmatch(r"[a-z0-9-]+", hook["id"]) and hook["name"] and hook["language"] == "python"
+        program, *args = shlex.split(hook["entry"])
+        assert program in scripts  # installed by pip from this repository, as `language: python` does
+        build_parser().parse_args([*args, "policies/nyc.pol"])  # raises SystemExit on an unknown option
+        files = re.compile(hook["files"])  # pre-commit matches `files` with Python's re.search
+        assert all(files.search(p) for p in ("policies/nyc.pol", "nyc.pol", "a/b/c d.pol"))
+        assert not any(files.search(p) for p in ("nyc.pol.bak", "README.md", "x.tests.yaml", "pol"))
+
+
+def _run_hook(hook_id: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    """A hook's entry as pre-commit runs it: the entry's words, then the staged files it matches."""
+    hook = next(h for h in _hooks() if h["id"] == hook_id)
+    program, *args = shlex.split(hook["entry"])
+    matched = [str(f) for f in files if re.search(hook["files"], str(f))]
+    return run(shutil.which(program, path=str(Path(sys.executable).parent)) or program, *args, *matched)
+
+
+def test_pre_commit_hooks_pass_good_files_and_fail_bad_ones(tmp_path: Path) -> None:
+    good = tmp_path / "good.pol"
+    shutil.copy(ROOT / "policies" / "clinton.pol", good)
+    bad = tmp_path / "bad.pol"
+    bad.write_text('policy bad "Bad"\n\nclause 1 "x"\n      deny post when author.trainedd\n')
+    notes = tmp_path / "notes.md"
+    notes.write_text("not a policy")
+    assert _run_hook("policykit-lint", good, notes).returncode == 0
+    assert _run_hook("policykit-lint", good, bad).returncode == 1
+    assert _run_hook("policykit-fmt-check", good).returncode == 0
+    assert _run_hook("policykit-fmt-check", bad).returncode == 1
+    before = bad.read_text()
+    assert _run_hook("policykit-fmt", bad, notes).returncode == 0
+    assert bad.read_text() != before and "\n  deny post" in bad.read_text()  # pre-commit sees the change
+    assert notes.read_text() == "not a policy"
+
+
+# ---------------------------------------------------------------- the GitHub Action
+
+def _action() -> dict:
+    action = _yaml("action.yml")
+    assert isinstance(action, dict)
+    return action
+
+
+def test_action_is_a_composite_whose_steps_use_only_declared_inputs() -> None:
+    action = _action()
+    assert action["runs"]["using"] == "composite" and action["name"] and action["description"]
+    declared = set(action["inputs"])
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step["shell"] == "bash"
+            # inputs reach scripts through `env:` only: an input pasted into a script could inject commands
+            assert "${{" not in step["run"]
+        text = json.dumps(step)
+        for used in re.findall(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", text):
+            assert used in declared, used
+    install = next(s for s in action["runs"]["steps"] if s.get("name") == "Install policykit")
+    assert install["env"]["PK_ACTION_PATH"] == "${{ github.action_path }}"
+
+
+def _lint_step(tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+    """The action's lint step run for real by bash, its env filled in as the runner fills it."""
+    action = _action()
+    step = next(s for s in action["runs"]["steps"] if s.get("name") == "Lint")
+    values = {name: spec.get("default", "") for name, spec in action["inputs"].items()} | inputs
+    env = {key: re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: str(values[m.group(1)]), str(value))
+           for key, value in step["env"].items()}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(["bash", "-e", "-c", step["run"]], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, **env, "PATH": path, "NO_COLOR": "1"}, timeout=120)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_action_lint_step_annotates_findings_and_writes_sarif(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    shutil.copy(ROOT / "policies" / "clinton.pol", tmp_path / "policies" / "clinton.pol")
+    assert _lint_step(tmp_path).returncode == 0
+    (tmp_path / "policies" / "bad.pol").write_text('policy bad "Bad"\n\nclause 1 "x"\n  deny post when author.trainedd\n')
+    result = _lint_step(tmp_path, sarif="lint.sarif")
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error file=policies/bad.pol,line=4,col=18,title=PK102")
+    sarif = json.loads((tmp_path / "lint.sarif").read_text())
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["PK102"]
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "policies" / "bad.pol").unlink()
+    quoted = _lint_step(tmp_path, sources="texts", paths="policies/clinton.pol")
+    assert "PK306" in quoted.stdout  # the sources input reached lint: it looked for clinton.txt there

@@ -110,9 +110,9 @@ def _print_lint(fmt: str, results: dict[str, list[Diagnostic]], cache: dict[str,
         from .reporting import junit_xml, lint_suites
         sys.stdout.write(junit_xml("policykit lint", lint_suites(results, seconds)))
     elif fmt == "github":
+        from .reporting import github_annotation
         for d in findings:
-            kind = "error" if d.severity == "error" else "warning"
-            print(f"::{kind} file={d.file},line={d.line},col={d.column},title={d.code}::{d.message}")
+            print(github_annotation(d))
     else:
         style = _Style(sys.stdout)
         for d in findings:

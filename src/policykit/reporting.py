@@ -79,6 +79,25 @@ def lint_sarif(results: Mapping[str, Sequence[Diagnostic]]) -> dict[str, Any]:
     }
 
 
+def github_annotation(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command that annotates the line: `::error file=…,line=…::message`.
+
+    Values are escaped as the runner requires (`%`, CR and LF everywhere; also `:` and `,` in
+    properties), so a message with a newline or a path with a comma cannot end the command early.
+    """
+    kind = "error" if d.severity == "error" else "warning"
+    props = {"file": d.file, "line": d.line, "col": d.column, "title": d.code}
+    if d.span.end_line == d.line and d.span.end_column and d.span.end_column > d.column:
+        props["endColumn"] = d.span.end_column
+    fields = ",".join(f"{key}={_escape(str(value), True)}" for key, value in props.items())
+    return f"::{kind} {fields}::{_escape(_text(d), False)}"
+
+
+def _escape(value: str, property: bool) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if property else value
+
+
 @dataclass
 class Case:
     """One JUnit testcase: passed unless it has a failure (a finding) or an error (could not run)."""
@@ -159,4 +178,4 @@ def _classname(file: str) -> str:
     return stem.replace("/", ".") or file
 
 
-__all__ = ["Case", "SARIF_SCHEMA", "Suite", "junit_xml", "lint_sarif", "lint_suites"]
+__all__ = ["Case", "SARIF_SCHEMA", "Suite", "github_annotation", "junit_xml", "lint_sarif", "lint_suites"]
