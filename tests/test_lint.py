@@ -178,3 +178,48 @@ def test_a_clause_cited_by_a_rule_elsewhere_is_accounted_for():
                                     'rule spam:\n  remove comment when has commercial_solicitation\n    cite 2\n', "c.pol")
     assert [d.message for d in policy_warnings(policy) if d.code == "PK301"] == [
         "clause `1` is neither encoded nor marked not checkable"]
+
+
+def _lint_text(tmp_path: Path, text: str, sources: Path | None = None) -> list:
+    path = tmp_path / "p.pol"
+    path.write_text(text)
+    return lint_file(path, sources)
+
+
+def test_pk304_suggests_the_nearest_known_obligation(tmp_path: Path) -> None:
+    found = _lint_text(tmp_path, 'policy p "P"\n\nclause 1 "x"\n  remove comment when has threat\n'
+                                 '    then archve "keep it"\n')
+    pk304 = [d for d in found if d.code == "PK304"]
+    assert len(pk304) == 1 and pk304[0].help.startswith("did you mean `archive`?")
+    unlike = _lint_text(tmp_path, 'policy p "P"\n\nclause 1 "x"\n  remove comment when has threat\n'
+                                  '    then zzqx "keep it"\n')
+    assert [d.help for d in unlike if d.code == "PK304"][0].startswith("known: ")
+
+
+def test_pk307_quotes_the_nearest_text_of_the_source_document(tmp_path: Path) -> None:
+    sources = tmp_path / "texts"
+    sources.mkdir()
+    (sources / "doc.txt").write_text("1. Scope. This policy applies to all City accounts.\n"
+                                     "2. Comments. Profane language and content;\n   threats of violence.\n")
+    found = _lint_text(tmp_path, 'policy p "P"\n  document "doc.txt"\n\n'
+                                 'clause 2.A "Profane language or content;"\n  not checkable because "x"\n'
+                                 'clause 3 "Nothing like anything the document says, at all, anywhere."\n'
+                                 '  not checkable because "x"\n', sources)
+    by_clause = {d.message.split("`")[1]: d for d in found if d.code == "PK307"}
+    assert by_clause["2.A"].severity == "error"
+    assert "the nearest text there: “Profane language and content;”" in by_clause["2.A"].help
+    assert "nearest" not in by_clause["3"].help  # nothing close: no made-up suggestion
+
+
+def test_pk306_a_document_missing_from_sources_is_an_error(tmp_path: Path) -> None:
+    sources = tmp_path / "texts"
+    sources.mkdir()
+    found = _lint_text(tmp_path, 'policy p "P"\n  document "doc.txt"\n\nclause 1 "x"\n  not checkable because "x"\n',
+                       sources)
+    assert [(d.code, d.severity) for d in found] == [("PK306", "error")]
+    assert "no quote can be checked" in found[0].message
+
+
+def test_messages_use_an_before_a_vowel(tmp_path: Path) -> None:
+    found = _lint_text(tmp_path, 'policy p "P"\n\nclause 1 "x"\n  deny account when account.handel is "x"\n')
+    assert "for an account event" in found[0].message

@@ -11,9 +11,11 @@ import json
 import os
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
+from . import __version__
 from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
 from .plugins import PluginError
 from .verdict import SEVERITY, Verdict
@@ -61,41 +63,78 @@ def render_diagnostic(d: Diagnostic, style: _Style, lines_of: dict[str, list[str
 # ---------------------------------------------------------------- lint
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from .lint import lint_file, policy_files
+    import time
+    from .lint import lint_file, lint_text, policy_files
     sources = Path(args.sources) if args.sources else None
     if sources is not None and not sources.is_dir():
         raise UsageError(f"--sources {args.sources}: not a directory")
-    files = policy_files(args.paths or ["policies"])
-    missing = [str(f) for f in files if not f.exists()]
-    if missing:
-        raise UsageError(f"no such file or directory: {missing[0]}")
-    results = {str(f): lint_file(f, sources, args.strict) for f in files}
+    started = time.perf_counter()
+    cache: dict[str, list[str]] = {}
+    if args.paths == ["-"]:
+        name, text = _stdin_policy(args.stdin_filename)
+        cache[name] = text.splitlines()
+        results = {name: lint_text(text, name, sources, args.strict)}
+    else:
+        files = policy_files(_no_stdin(args.paths) or ["policies"])
+        missing = [str(f) for f in files if not f.exists()]
+        if missing:
+            raise UsageError(f"no such file or directory: {missing[0]}")
+        results = {str(f): lint_file(f, sources, args.strict) for f in files}
     # A file that cannot be read at all (binary, not UTF-8, empty, enormous) is bad input: one line, exit 2.
     unreadable = [d for ds in results.values() for d in ds if d.code == "PK000"]
     for d in unreadable:
         print(f"policykit lint: {d.file}: {d.message}", file=sys.stderr)
     errors = sum(1 for ds in results.values() for d in ds if d.severity == "error" and d.code != "PK000")
     warnings = sum(1 for ds in results.values() for d in ds if d.severity == "warning")
-    if args.format == "json":
-        json.dump([{"file": d.file, "line": d.line, "column": d.column, "code": d.code, "severity": d.severity,
-                    "message": d.message, "help": d.help} for ds in results.values() for d in ds], sys.stdout, indent=2)
-        print()
-    elif args.format == "github":
-        for ds in results.values():
-            for d in ds:
-                kind = "error" if d.severity == "error" else "warning"
-                print(f"::{kind} file={d.file},line={d.line},col={d.column},title={d.code}::{d.message}")
-    else:
-        style, cache = _Style(sys.stdout), {}
-        for ds in results.values():
-            for d in ds:
-                if d.code != "PK000":
-                    print(render_diagnostic(d, style, cache))
-        print(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)"
+    _print_lint(args.format, results, cache, time.perf_counter() - started)
+    if args.format == "text":
+        print(f"{len(results)} file(s): {errors} error(s), {warnings} warning(s)"
               + (f", {len(unreadable)} unreadable" if unreadable else ""))
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAIL if errors else EXIT_OK
+
+
+def _print_lint(fmt: str, results: dict[str, list[Diagnostic]], cache: dict[str, list[str]], seconds: float) -> None:
+    """Every finding in the chosen format (the text format's totals line is the caller's)."""
+    findings = [d for ds in results.values() for d in ds]
+    if fmt == "json":
+        json.dump([{"file": d.file, "line": d.line, "column": d.column, "code": d.code, "severity": d.severity,
+                    "message": d.message, "help": d.help} for d in findings], sys.stdout, indent=2)
+        print()
+    elif fmt == "sarif":
+        from .reporting import lint_sarif
+        json.dump(lint_sarif(results), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    elif fmt == "junit":
+        from .reporting import junit_xml, lint_suites
+        sys.stdout.write(junit_xml("policykit lint", lint_suites(results, seconds)))
+    elif fmt == "github":
+        from .reporting import github_annotation
+        for d in findings:
+            print(github_annotation(d))
+    else:
+        style = _Style(sys.stdout)
+        for d in findings:
+            if d.code != "PK000":
+                print(render_diagnostic(d, style, cache))
+
+
+def _stdin_policy(filename: str | None) -> tuple[str, str]:
+    """(name, text) of a policy piped in: bounded like a file, named by `--stdin-filename` in messages."""
+    from .lint import MAX_POLICY_BYTES, decode_policy
+    name = filename or "<stdin>"
+    text, problem = decode_policy(sys.stdin.buffer.read(MAX_POLICY_BYTES + 1))
+    if problem is not None:
+        raise UsageError(f"{name}: {problem}")
+    return name, text  # type: ignore[return-value]
+
+
+def _no_stdin(paths: Sequence[str]) -> list[str]:
+    """Paths with `-` refused unless it stands alone: one stream cannot be read as several files."""
+    if "-" in paths:
+        raise UsageError("`-` (stdin) must be the only path")
+    return list(paths)
 
 
 # ---------------------------------------------------------------- reading events
@@ -409,6 +448,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr, reader.total, reader.position, show)
     shared_terminal = show and sys.stdout.isatty()  # the bar and the verdicts share the screen
     failed, count, malformed = False, 0, 0
+    tally: dict[str, Counter[str]] = {policy.name: Counter() for policy in policies}
     city = frozenset(args.city_account or ())
     for where, event in _platform_events(iter(reader), args.platform, city):
         count += 1
@@ -424,7 +464,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 break
             if threshold is not None and SEVERITY[verdict.decision] >= threshold:
                 failed = True
-            if args.format == "text":
+            if args.format == "summary":
+                tally[policy.name][verdict.decision] += 1
+            elif args.format == "text":
                 _print_verdict(where, event, verdict, style, explanation.trace if explanation else None)
             else:
                 data = verdict.model_dump(mode="json")
@@ -436,10 +478,24 @@ def cmd_check(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             progress.update(count)
     progress.close(count)
+    if args.format == "summary":
+        _print_summary(tally)
     if malformed:
         print(f"policykit check: {malformed} of {count} event(s) malformed", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _print_summary(tally: dict[str, Counter[str]]) -> None:
+    """`--format summary`: decisions per policy and in total, a table a person takes in at a glance."""
+    columns = ("allow", "review", "remove", "deny")
+    width = max([len("total"), *map(len, tally)])
+    print(f"{'policy':<{width}}  {'decisions':>9}" + "".join(f"  {c:>7}" for c in columns))
+    total: Counter[str] = Counter()
+    for name, counts in [*tally.items(), ("total", total)]:
+        print(f"{name:<{width}}  {sum(counts.values()):>9}" + "".join(f"  {counts[c]:>7}" for c in columns))
+        if name != "total":
+            total.update(counts)
 
 
 def _print_malformed(where: str, exc: EventError, fmt: str) -> None:
@@ -470,58 +526,98 @@ def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None,
 # ---------------------------------------------------------------- test
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .testing import TestFileError, UnreadableTestFile, coverage, run_file, test_files
+    import time
+    from .reporting import Case, Suite, junit_xml
+    from .testing import TestFileError, UnreadableTestFile, run_file, test_files
     files = test_files(args.paths or ["policies"])
     if not files:
         raise UsageError("no *.tests.yaml files found")
+    junit = args.format == "junit"
     passed = failed = unreadable = 0
+    suites: list[Suite] = []
     for path in files:
         if not path.exists():
             raise UsageError(f"no such file: {path}")
+        suite = Suite(str(path))
+        suites.append(suite)
+        started = time.perf_counter()
         try:
             results = run_file(path)
         except UnreadableTestFile as exc:  # bad input, not a failed test: one line, and exit 2 at the end
             print(f"policykit test: {exc}", file=sys.stderr)
             unreadable += 1
+            suite.cases.append(Case(str(path), "policykit.test", str(path), error=("unreadable test file", str(exc))))
             continue
         except TestFileError as exc:
-            print(f"ERROR {exc}")
+            if not junit:
+                print(f"ERROR {exc}")
             failed += 1
+            suite.cases.append(Case(str(path), "policykit.test", str(path), error=("test file cannot run", str(exc))))
             continue
+        finally:
+            suite.seconds = time.perf_counter() - started
         for r in results:
+            details = _failure_details(r)
+            suite.cases.append(Case(r.name, r.policy, r.file, r.line, failure=None if r.passed else
+                                    ("wrong verdict", details[0] if details else "failed", "\n".join(details))))
             if r.passed:
                 passed += 1
-                if args.verbose:
+                if args.verbose and not junit:
                     print(f"PASS {r.file}:{r.line} {r.name}")
                 continue
             failed += 1
-            print(f"FAIL {r.file}:{r.line} {r.name}")
-            for problem in r.problems:
-                print(f"     {problem}")
-            if r.verdict is not None:
-                fired = ", ".join(f"{f.rule}={f.effect}" for f in r.verdict.findings) or "no rule"
-                print(f"     fired: {fired}")
+            if not junit:
+                print(f"FAIL {r.file}:{r.line} {r.name}")
+                for line in details:
+                    print(f"     {line}")
         if args.coverage and results:
-            from .loader import load
-            policy = load(Path(results[0].file).parent / f"{results[0].policy}.pol") \
-                if (Path(results[0].file).parent / f"{results[0].policy}.pol").exists() else None
-            if policy is not None:
-                clauses, exceptions = coverage(policy, results)
-                print(f"coverage {policy.name}: clauses never cited by a test: {', '.join(clauses) or 'none'}; "
-                      f"exceptions never fired: {', '.join(exceptions) or 'none'}")
-    print(f"{passed} passed, {failed} failed" + (f", {unreadable} unreadable" if unreadable else ""))
+            _print_coverage(results, sys.stderr if junit else sys.stdout)
+    if junit:
+        sys.stdout.write(junit_xml("policykit test", suites))
+    else:
+        print(f"{passed} passed, {failed} failed" + (f", {unreadable} unreadable" if unreadable else ""))
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def _failure_details(result: Any) -> list[str]:
+    """What a failed case got wrong, and which rules fired: the same lines for the terminal and JUnit."""
+    if result.passed:
+        return []
+    lines = list(result.problems)
+    if result.verdict is not None:
+        lines.append("fired: " + (", ".join(f"{f.rule}={f.effect}" for f in result.verdict.findings) or "no rule"))
+    return lines
+
+
+def _print_coverage(results: Sequence[Any], stream: TextIO) -> None:
+    from .loader import load
+    from .testing import coverage
+    source = Path(results[0].file).parent / f"{results[0].policy}.pol"
+    if not source.exists():
+        return
+    policy = load(source)
+    clauses, exceptions = coverage(policy, results)
+    print(f"coverage {policy.name}: clauses never cited by a test: {', '.join(clauses) or 'none'}; "
+          f"exceptions never fired: {', '.join(exceptions) or 'none'}", file=stream)
+
+
 # ---------------------------------------------------------------- fmt
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    import difflib
     from .fmt import format_text
     from .lint import policy_files
-    files = policy_files(args.paths or ["policies"])
+    if args.paths == ["-"]:
+        name, text = _stdin_policy(args.stdin_filename)
+        formatted = format_text(text)
+        if not (args.check or args.diff):
+            sys.stdout.write(formatted)  # a filter, as editors and `black -` use it: the text in, formatted out
+            return EXIT_OK
+        changed = _report_format(name, text, formatted, args.diff)
+        print(f"{int(changed)} of 1 file(s) need formatting")
+        return EXIT_FAIL if changed else EXIT_OK
+    files = policy_files(_no_stdin(args.paths) or ["policies"])
     changed = 0
     for path in files:
         text = _policy_text(path)
@@ -529,11 +625,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if formatted == text:
             continue
         changed += 1
-        if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True),
-                                                       f"{path}", f"{path} (formatted)"))
-        elif args.check:
-            print(f"would reformat {path}")
+        if args.check or args.diff:
+            _report_format(str(path), text, formatted, args.diff)
         else:
             path.write_text(formatted, encoding="utf-8")
             print(f"reformatted {path}")
@@ -541,6 +634,19 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         print(f"{changed} of {len(files)} file(s) need formatting")
         return EXIT_FAIL if changed else EXIT_OK
     return EXIT_OK
+
+
+def _report_format(name: str, text: str, formatted: str, diff: bool) -> bool:
+    """For --check and --diff: say what would change (a line, or the unified diff); True if anything would."""
+    import difflib
+    if formatted == text:
+        return False
+    if diff:
+        sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), formatted.splitlines(True),
+                                                   name, f"{name} (formatted)"))
+    else:
+        print(f"would reformat {name}")
+    return True
 
 
 def _policy_text(path: Path) -> str:
@@ -637,12 +743,18 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- parser
 
+def _stdin_filename(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdin-filename", metavar="NAME",
+                        help="with - : the file name to report in messages (and to find `extends` paths from)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policykit", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="City social-media policy as code: lint policies, check events, run policy tests.",
         epilog="examples:\n  policykit lint policies/\n  policykit check --policy clinton examples/events/\n"
                "  policykit test policies/")
+    parser.add_argument("--version", action="version", version=f"policykit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help: str, example: str) -> argparse.ArgumentParser:
@@ -651,8 +763,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("lint", "Check .pol files: syntax, names, citations, unaccounted clauses, quotes.",
             "policykit lint --sources ../shared/seeds policies/")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories, or - for stdin (default: policies/)")
+    p.add_argument("--format", choices=("text", "json", "github", "sarif", "junit"), default="text",
+                   help="github: workflow annotations; sarif: SARIF 2.1.0 for code scanning; junit: JUnit XML")
+    _stdin_filename(p)
     p.add_argument("--sources", metavar="DIR", help="check every clause quote against the source documents here")
     p.add_argument("--strict", action="store_true",
                    help="a parameter without a value is an error (PK114), not a `review` at evaluation")
@@ -666,7 +780,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", metavar="NAME", help="read native payloads of this platform (e.g. facebook)")
     p.add_argument("--city-account", action="append", metavar="ID",
                    help="with --platform: an account id or handle that belongs to the city (its items are posts)")
-    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    p.add_argument("--format", choices=("text", "json", "jsonl", "summary"), default="text",
+                   help="summary: only the number of decisions of each kind, per policy and in total")
     p.add_argument("--explain", action="store_true", help="show every rule considered and what became of it")
     p.add_argument("--fail-on", choices=("review", "remove", "deny"), help="exit 1 if any decision is this or worse")
     p.add_argument("--quiet", action="store_true", help="no progress bar, even on a terminal")
@@ -679,11 +794,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="test files or directories (default: policies/)")
     p.add_argument("--coverage", action="store_true", help="list clauses and exceptions no test exercises")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    p.add_argument("--format", choices=("text", "junit"), default="text",
+                   help="junit: JUnit XML on stdout, a testcase per case, for CI test reports")
     p.set_defaults(func=cmd_test)
 
     p = add("fmt", "Rewrite .pol files in the canonical layout (comments and meaning kept).",
             "policykit fmt --check policies/")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: policies/)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or directories (default: policies/), or - to format stdin to stdout")
+    _stdin_filename(p)
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     p.add_argument("--diff", action="store_true", help="print what would change; exit 1 if anything would")
     p.set_defaults(func=cmd_fmt)
@@ -719,6 +838,7 @@ EXTENSION_MODULES = (
     "cli_serve",     # serve
     "cli_lsp",       # lsp
     "cli_report",    # report, explain
+    "cli_completion",  # completion (last: it describes the commands the others add)
 )
 
 

@@ -160,6 +160,11 @@ class Program:
 
 # ---------------------------------------------------------------- helpers
 
+def article(word: str) -> str:
+    """`a` or `an` before a word: "an account event", "an action", "a post"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _suggest(name: str, options: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
@@ -409,7 +414,7 @@ class Compiler:
 
     def _bad_path(self, node: st.Path, bad: str | None, allowed: list[str], kind: str | None = None
                   ) -> tuple[Fn, FieldType]:
-        where = f" for a {kind} event" if kind else ""
+        where = f" for {article(kind)} {kind} event" if kind else ""
         if bad == node.parts[0]:
             self.error("PK101", f"unknown name `{bad}`{where}", node.span,
                        _suggest(bad or "", allowed) or "see the field table in docs/language.md")

@@ -10,18 +10,19 @@ with an event that shows it, after the evaluator has judged that event.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import analysis as an
 from . import syntax as st
-from .compiler import CompiledRule, Policy
+from .compiler import CompiledRule, Policy, article
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
-from .loader import load
+from .loader import compile_text, load
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
 KNOWN_OBLIGATIONS = frozenset({
@@ -61,8 +62,10 @@ def policy_warnings(policy: Policy, sources: Path | None = None, lines: list[str
     for rule in doc.all_rules():
         for ob in rule.decision.obligations:
             if ob.action not in KNOWN_OBLIGATIONS:
+                known = "known: " + ", ".join(sorted(KNOWN_OBLIGATIONS))
+                guess = _suggest(ob.action, KNOWN_OBLIGATIONS)
                 found.append(_warn("PK304", f"obligation `{ob.action}` is not a known action", ob.span,
-                                   "known: " + ", ".join(sorted(KNOWN_OBLIGATIONS))))
+                                   f"{guess} ({known})" if guess else known))
     found.extend(rule_warnings(policy, lines))
     found.extend(date_warnings(policy, lines))
     if sources is not None:
@@ -246,7 +249,7 @@ def _absence_warnings(model: an.Model, infos: list[_Info], never: set[int]) -> l
             fields = [v for v in an.variables(f) if v.startswith(OFTEN_ABSENT[kind])]
             hit = next((v for v in fields if an.undetermined_without(model, f, v, {"kind": kind}) is True), None)
             if hit is not None:
-                found.append(_warn("PK311", f"rule `{rule.id}` cannot be decided for a {kind} that does not give "
+                found.append(_warn("PK311", f"rule `{rule.id}` cannot be decided for {article(kind)} {kind} that does not give "
                                    f"`{hit}` (whatever else it says, some such events get `review`)", rule.span,
                                    f"say what absence means: `{hit} otherwise VALUE`, or test "
                                    f"`{hit} is present and …` (or `is missing`) in the condition"))
@@ -397,12 +400,50 @@ def _quotes(policy: Policy, sources: Path) -> list[Diagnostic]:
         return [_warn("PK306", "the policy names no `document`, so its quotes cannot be checked", policy.doc.span,
                       'add `document "file.txt"` to the header')]
     path = sources / document[0]
-    if not path.is_file():
-        return [_warn("PK306", f"source document {path} not found", document[1])]
+    if not path.is_file():  # the quotes were asked to be checked and cannot be: an error, not a skip
+        return [Diagnostic("PK306", f"source document {path} not found, so no quote can be checked", document[1],
+                           f"put {document[0]} in {sources}, or give --sources the directory that has it")]
     text = _collapse(path.read_text(encoding="utf-8"))
-    return [Diagnostic("PK307", f"clause `{c.id}`: text is not the source document's words", c.span,
-                       f"not found verbatim in {path.name} (whitespace-insensitive)")
-            for c in policy.doc.walk_clauses() if _collapse(c.text) not in text]
+    sentences = _sentences(text)
+    found = []
+    for clause in policy.doc.walk_clauses():
+        quote = _collapse(clause.text)
+        if quote in text:
+            continue
+        nearest = _nearest(quote, sentences)
+        found.append(Diagnostic("PK307", f"clause `{clause.id}`: text is not the source document's words",
+                                clause.span, f"not found verbatim in {path.name} (whitespace-insensitive)"
+                                + (f"; the nearest text there: “{nearest}”" if nearest else "")))
+    return found
+
+
+def _suggest(name: str, options: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(name, sorted(options), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")
+NEAREST_MAX = 300  # characters of nearest text shown; a clause is usually a sentence or two
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s]
+
+
+def _nearest(quote: str, sentences: list[str]) -> str | None:
+    """The run of the document's sentences most like the quote (as many sentences as the quote has), if
+    any is at least 60% alike: usually the clause as the document words it, so the fix can be copied."""
+    if not quote or not sentences:
+        return None
+    size = max(1, len(_sentences(quote)))
+    windows = [" ".join(sentences[i:i + size]) for i in range(max(1, len(sentences) - size + 1))]
+    # Compare only windows of a comparable length: the rest cannot reach the cutoff, and skipping them
+    # keeps a policy linted against the wrong document (every clause a miss) fast.
+    near = [w for w in windows if len(quote) / 2 <= len(w) <= len(quote) * 2] or windows
+    best = difflib.get_close_matches(quote, near, n=1, cutoff=0.6)
+    if not best:
+        return None
+    return best[0] if len(best[0]) <= NEAREST_MAX else best[0][:NEAREST_MAX].rsplit(" ", 1)[0] + " …"
 
 
 def ignored(diagnostic: Diagnostic, lines: list[str]) -> bool:
@@ -432,10 +473,21 @@ def read_problem(path: Path) -> tuple[str | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_POLICY_BYTES:
-            return None, f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
+            return None, _too_large(size)
         data = path.read_bytes()
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
+    return decode_policy(data)
+
+
+def _too_large(size: int) -> str:
+    return f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
+
+
+def decode_policy(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) for bytes that can be a policy (read from a file or stdin), or (None, why not)."""
+    if len(data) > MAX_POLICY_BYTES:
+        return None, _too_large(len(data))
     if b"\x00" in data:
         return None, "this is a binary file, not a policy"
     try:
@@ -452,13 +504,26 @@ def lint_file(path: Path, sources: Path | None = None, strict: bool = False) -> 
     left without a value is an error (PK114)."""
     text, problem = read_problem(path)
     if problem is not None:
-        return [Diagnostic("PK000", problem, Span(str(path), 1, 1), "policies are UTF-8 text files ending in .pol")]
-    lines = text.splitlines() if text is not None else []
+        return [_unreadable(str(path), problem)]
+    return _lint(text or "", str(path), lambda: load(path, strict=strict), sources)
+
+
+def lint_text(text: str, file: str, sources: Path | None = None, strict: bool = False) -> list[Diagnostic]:
+    """`lint_file` for policy text held in memory (stdin, an editor's buffer): `file` names it in
+    messages, and a relative `extends` path is found beside it."""
+    return _lint(text, file, lambda: compile_text(text, file, strict=strict), sources)
+
+
+def _unreadable(file: str, problem: str) -> Diagnostic:
+    return Diagnostic("PK000", problem, Span(file, 1, 1), "policies are UTF-8 text files ending in .pol")
+
+
+def _lint(text: str, file: str, compile: Callable[[], Policy], sources: Path | None) -> list[Diagnostic]:
+    lines = text.splitlines()
     try:
-        policy = load(path, strict=strict)
-        diagnostics = policy_warnings(policy, sources, lines)
+        diagnostics = policy_warnings(compile(), sources, lines)
     except PolicyError as exc:
         diagnostics = exc.diagnostics
     except OSError as exc:
-        diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(str(path), 1, 1))]
+        diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(file, 1, 1))]
     return [d for d in diagnostics if not ignored(d, lines)]

@@ -59,6 +59,16 @@ class Outcome:
             return None
         return json.loads(self.verdict_json).get("decision")
 
+    @property
+    def receipt(self) -> dict[str, Any] | None:
+        """The `record` object `policykit moderate` adds to each verdict line, key for key:
+        `{key, version, seq, hash, duplicate}` (`seq` is this Outcome's `record`); None when nothing was
+        recorded (an `error`)."""
+        if self.error is not None:
+            return None
+        return {"key": self.key or "", "version": self.version, "seq": self.record, "hash": self.hash,
+                "duplicate": self.duplicate}
+
     def to_json_line(self) -> str:
         """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
         if self.error is not None:

@@ -2,7 +2,9 @@
 
 Opened by URL (`postgresql://user@host:port/dbname`). Writers serialise on a transaction-scoped
 advisory lock, read the chain head under it, and commit with PostgreSQL's default durable
-(`synchronous_commit = on`) commits. Needs `psycopg` 3 (`pip install "psycopg[binary]"`).
+(`synchronous_commit = on`) commits. Needs `psycopg` 3, which the `postgres` extra installs
+(`pip install "policykit[postgres]"`); it is imported only when a PostgreSQL archive is opened, so
+SQLite users never need it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any, Iterable, Iterator
 from .errors import ArchiveError, CorruptArchive, DiskFull, ForeignArchive
 from .store import Archive, schema_sql
 
+MISSING_DRIVER = ("a postgresql:// archive needs the PostgreSQL driver, which is optional: "
+                  "pip install 'policykit[postgres]'")
 LOCK_KEY = 0x706B6172  # the advisory lock all policykit writers of one database share
 
 
@@ -22,8 +26,8 @@ class PostgresArchive(Archive):
         super().__init__()
         try:
             import psycopg
-        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-            raise ArchiveError("a PostgreSQL archive needs psycopg 3: pip install 'psycopg[binary]'") from exc
+        except ImportError as exc:
+            raise ArchiveError(MISSING_DRIVER) from exc
         self._psycopg = psycopg
         self.url = _redact(url)
         try:
