@@ -62,19 +62,19 @@ def complete(parsed: Parsed | None, line_text: str, line: int, column: int) -> l
         match = pattern.search(before)
         if match is None:
             continue
-        items = _offer(context, match, parsed, line, bool(quoted))
+        items = _offer(context, match, parsed, line)
         if items is not None:
             return [Item(i.label, i.kind, i.insert, i.detail, start) for i in items]
     return []
 
 
-def _offer(context: str, match: re.Match[str], parsed: Parsed | None, line: int, quoted: bool) -> list[Item] | None:
+def _offer(context: str, match: re.Match[str], parsed: Parsed | None, line: int) -> list[Item] | None:
     layers = parsed.layers() if parsed is not None else []
     index = parsed.index if parsed is not None else None
     if context == "field":
         return _fields(match.group(1), enclosing_kinds(index, line))
     if context == "clause":
-        return [Item(cid, "clause", written_clause_id(cid, quoted), clause.text[:80])
+        return [Item(cid, "clause", written_clause_id(cid), clause.text[:80])
                 for layer in layers for cid, clause in layer.index.clauses.items()]
     if context == "category":
         return [Item(c, "category", c) for c in sorted(vocab.categories())] + \

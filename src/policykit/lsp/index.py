@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 from .. import syntax as st
 from ..compiler import EVENT_KINDS
 from ..errors import Span
+from .vocabulary import keywords
 
 Pos = tuple[int, int]
 
@@ -258,8 +259,8 @@ class _Walker:
             self.add("field", part, rng, path=path.parts[: i + 1], kinds=kinds, element=element)
 
 
-def written_clause_id(new_id: str, was_quoted: bool) -> str:
-    """How a clause id is written: bare when the grammar allows it and it was bare, else quoted."""
-    if not was_quoted and PLAIN_CLAUSE_ID.match(new_id):
+def written_clause_id(new_id: str) -> str:
+    """How a clause id is written: bare when the grammar's CLAUSE_ID allows it, else quoted."""
+    if PLAIN_CLAUSE_ID.match(new_id) and new_id not in keywords():
         return new_id
     return '"' + new_id.replace("\\", "\\\\").replace('"', '\\"') + '"'

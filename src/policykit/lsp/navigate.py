@@ -80,12 +80,7 @@ def rename(parsed: Parsed, symbol: Symbol, new_name: str, text: str, path: Path)
     _check_name(parsed, symbol, new_name)
     edits = []
     for s in index.occurrences(symbol.kind, symbol.name):
-        if symbol.kind == "clause":
-            start = s.range.start
-            quoted = index.lines[start[0]][start[1]:start[1] + 1] == '"'
-            edits.append((s.range, written_clause_id(new_name, quoted)))
-        else:
-            edits.append((s.range, new_name))
+        edits.append((s.range, written_clause_id(new_name) if symbol.kind == "clause" else new_name))
     _check_meaning(text, apply(text, edits), path)
     return edits
 

@@ -118,7 +118,7 @@ class PolicyServer(LanguageServer):
 
     async def _lint_later(self, uri: str, delay: float) -> None:
         await asyncio.sleep(delay)
-        doc = self.workspace.get_text_document(uri)
+        doc, _ = await self.parsed(uri)  # keeps the last parse that worked, for completion while typing
         version, text = doc.version, doc.source
         linted = await self.run(lint_text, text, _path(doc), self.settings.sources)
         current = self.workspace.get_text_document(uri)
