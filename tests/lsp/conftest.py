@@ -17,12 +17,18 @@ POLICIES = sorted((ROOT / "policies").glob("*.pol"))
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(
     server_command=[sys.executable, "-c", "import sys; from policykit.cli import main; sys.exit(main())", "lsp", "--stdio"]))
-async def client(lsp_client: LanguageClient):
+async def client(lsp_client: LanguageClient, debounce: float):
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"), root_uri=ROOT.as_uri(),
-        initialization_options={"debounce": 0.05}))
+        initialization_options={"debounce": debounce}))
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def debounce() -> float:
+    """The server's pause before linting a change; a module that does not look at diagnostics raises it."""
+    return 0.05
 
 
 class Editor:
@@ -32,22 +38,24 @@ class Editor:
         self.client = client
         self.versions: dict[str, int] = {}
 
-    async def open(self, path: Path, text: str | None = None) -> str:
+    async def open(self, path: Path, text: str | None = None, wait: bool = True) -> str:
         uri = path.resolve().as_uri()
         self.client.diagnostics.pop(uri, None)
         self.versions[uri] = 1
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
             uri=uri, language_id="policykit", version=1, text=path.read_text(encoding="utf-8") if text is None else text)))
-        await self.diagnostics(uri)
+        if wait:
+            await self.diagnostics(uri)
         return uri
 
-    async def change(self, uri: str, text: str) -> None:
+    async def change(self, uri: str, text: str, wait: bool = True) -> None:
         self.versions[uri] += 1
         self.client.diagnostics.pop(uri, None)
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
-        await self.diagnostics(uri)
+        if wait:
+            await self.diagnostics(uri)
 
     def close(self, uri: str) -> None:
         self.client.text_document_did_close(types.DidCloseTextDocumentParams(

@@ -43,7 +43,7 @@ async def test_hover_on_a_cite_shows_the_clause_words_and_who_cites_it(client, e
         parsed = parse(text, str(path))
         rule = next(r for r in parsed.all_rules() if r.decision.cites)
         ref = rule.decision.cites[0]
-        uri = await editor.open(path)
+        uri = await editor.open(path, wait=False)
         shown = await hover(client, uri, types.Position(line=ref.span.line - 1, character=ref.span.column))
         clause = next(c for c in parsed.walk_clauses() if c.id == ref.id)
         assert clause.text in shown and f"clause {clause.id}" in shown
@@ -71,7 +71,7 @@ async def test_hover_on_fields_categories_and_names(client, editor, tmp_path, at
 
 async def labels_after(client, editor, uri, base: str, typed: str) -> list[str]:
     text = base + typed + "\n"
-    await editor.change(uri, text)
+    await editor.change(uri, text, wait=False)
     found = await client.text_document_completion_async(types.CompletionParams(
         text_document=doc(uri), position=types.Position(line=text.count("\n") - 1, character=len(typed))))
     return [item.label for item in found.items]
@@ -106,7 +106,7 @@ async def test_completion_of_a_quoted_clause_id(client, editor, policies):
     uri = await editor.open(path)
     typed = '    cite "Intro'
     new = text + typed + "\n"
-    await editor.change(uri, new)
+    await editor.change(uri, new, wait=False)
     found = await client.text_document_completion_async(types.CompletionParams(
         text_document=doc(uri), position=types.Position(line=new.count("\n") - 1, character=len(typed))))
     item = next(i for i in found.items if i.label == "Introduction ¶1")

@@ -14,6 +14,12 @@ from policykit.parser import parse
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
+@pytest.fixture(scope="module")
+def debounce() -> float:
+    """These tests edit a lot and read no diagnostics: changes are never linted while they run."""
+    return 30.0
+
+
 def doc(uri: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=uri)
 
@@ -49,7 +55,7 @@ async def test_cite_definition_references_rename_round_trip(client, editor, poli
                     {c.id for c in parsed.walk_clauses()})
         ref = rule.decision.cites[0]
         clause = next(c for c in parsed.walk_clauses() if c.id == ref.id)
-        uri = await editor.open(path)
+        uri = await editor.open(path, wait=False)
         at_cite = pos(ref.span, 1)
         found = await client.text_document_definition_async(types.DefinitionParams(text_document=doc(uri),
                                                                                    position=at_cite))
@@ -64,7 +70,7 @@ async def test_cite_definition_references_rename_round_trip(client, editor, poli
         before, after = compile_text(text, str(path)), compile_text(renamed, str(path))
         assert len(before.rules) == len(after.rules) and "Renamed ¶99" in after.clauses
         assert ref.id not in {c.id for c in parse(renamed, str(path)).walk_clauses()}
-        await editor.change(uri, renamed)
+        await editor.change(uri, renamed, wait=False)
         back = apply(renamed, await rename(client, uri, pos(clause.span, 1), ref.id))
         assert back == text
         editor.close(uri)
@@ -74,7 +80,7 @@ async def test_rule_and_define_rename_round_trip(client, editor, policies):
     for path in policies:
         text = path.read_text()
         parsed = parse(text, str(path))
-        uri = await editor.open(path)
+        uri = await editor.open(path, wait=False)
         for kind, name in _a_rule_and_a_define(parsed, text):
             use = _first_use(text, kind, name)
             found = await client.text_document_definition_async(types.DefinitionParams(
@@ -86,10 +92,10 @@ async def test_rule_and_define_rename_round_trip(client, editor, policies):
             renamed = apply(text, edits)
             assert len(compile_text(renamed, str(path)).rules) == len(compile_text(text, str(path)).rules)
             assert not re.search(rf"\b{name}\b", _code(renamed)) and re.search(rf"\b{name}_renamed\b", _code(renamed))
-            await editor.change(uri, renamed)
+            await editor.change(uri, renamed, wait=False)
             back = apply(renamed, await rename(client, uri, found.range.start, name))
             assert back == text
-            await editor.change(uri, text)
+            await editor.change(uri, text, wait=False)
         editor.close(uri)
 
 
@@ -124,7 +130,7 @@ async def test_rename_refuses_what_is_not_safe(client, editor, policies):
     text = path.read_text()
     parsed = parse(text, str(path))
     define = parsed.defines[0]
-    uri = await editor.open(path)
+    uri = await editor.open(path, wait=False)
     at_define = types.Position(line=define.span.line - 1, character=len("define "))
     for bad in ("text", "not a name", "when", parsed.defines[1].name):
         with pytest.raises(Exception):
@@ -140,7 +146,7 @@ async def test_rename_refuses_what_is_not_safe(client, editor, policies):
 async def test_extends_goes_to_the_parent_and_its_names(client, editor, root):
     path = root / "examples" / "nyc_parks.pol"
     text = path.read_text()
-    uri = await editor.open(path)
+    uri = await editor.open(path, wait=False)
     line = next(i for i, l in enumerate(text.split("\n")) if l.strip().startswith("extends"))
     found = await client.text_document_definition_async(types.DefinitionParams(
         text_document=doc(uri), position=types.Position(line=line, character=text.split("\n")[line].index("extends") + 9)))
@@ -158,7 +164,7 @@ async def test_extends_goes_to_the_parent_and_its_names(client, editor, root):
 
 async def test_outline_is_the_clause_tree(client, editor, policies):
     for path in policies:
-        uri = await editor.open(path)
+        uri = await editor.open(path, wait=False)
         symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
         parsed = parse(path.read_text(), str(path))
         clauses = [s.name for s in symbols if s.kind == types.SymbolKind.Namespace]
@@ -173,7 +179,7 @@ async def test_outline_is_the_clause_tree(client, editor, policies):
 async def test_formatting_is_policykit_fmt(client, editor, policies, tmp_path):
     messy = 'policy m "M"   \n\n\n\nclause 1 "x"\n      deny post when has threat   \n'
     for path, text in [(p, p.read_text()) for p in policies] + [(tmp_path / "messy.pol", messy)]:
-        uri = await editor.open(path, text)
+        uri = await editor.open(path, text, wait=False)
         edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
             text_document=doc(uri), options=types.FormattingOptions(tab_size=2, insert_spaces=True)))
         assert apply(text, edits or []) == format_text(text)
