@@ -103,7 +103,7 @@ async def test_completion_of_fields_clauses_rules_actions_effects(client, editor
 async def test_completion_of_a_quoted_clause_id(client, editor, policies):
     path = next(p for p in policies if p.stem == "nyc")
     text = path.read_text()
-    uri = await editor.open(path)
+    uri = await editor.open(path)  # waits for its lint, which parses the text completion takes names from
     typed = '    cite "Intro'
     new = text + typed + "\n"
     await editor.change(uri, new, wait=False)

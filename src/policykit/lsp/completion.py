@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..compiler import EVENT_KINDS
 from ..loader import known_policies
 from ..schema import FieldType, expand, resolve, root_type
 from . import vocabulary as vocab
 from .document import Parsed
-from .hover import enclosing_kinds
 from .index import written_clause_id
 
 _WORD = re.compile(r"[A-Za-z0-9_\-]*\Z")
@@ -71,8 +71,9 @@ def complete(parsed: Parsed | None, line_text: str, line: int, column: int) -> l
 def _offer(context: str, match: re.Match[str], parsed: Parsed | None, line: int) -> list[Item] | None:
     layers = parsed.layers() if parsed is not None else []
     index = parsed.index if parsed is not None else None
+    kinds = index.kinds_at(line) if index is not None else EVENT_KINDS
     if context == "field":
-        return _fields(match.group(1), enclosing_kinds(index, line))
+        return _fields(match.group(1), kinds)
     if context == "clause":
         return [Item(cid, "clause", written_clause_id(cid), clause.text[:80])
                 for layer in layers for cid, clause in layer.index.clauses.items()]
@@ -84,7 +85,7 @@ def _offer(context: str, match: re.Match[str], parsed: Parsed | None, line: int)
         return items + ([Item("clause", "keyword", "clause", "an exception to every rule under a clause")]
                         if "exception" in match.group() else [])
     if context == "enum":
-        return _enum_values(match.group(1), enclosing_kinds(index, line))
+        return _enum_values(match.group(1), kinds)
     if context == "action":
         declared = {name for layer in layers for name in (a.name for a in layer.index.doc.action_types)}
         return [Item(a, "action", a) for a in sorted(vocab.action_types() | declared)]
@@ -101,7 +102,7 @@ def _offer(context: str, match: re.Match[str], parsed: Parsed | None, line: int)
         return [Item(name, "policy", name, str(path)) for name, path in sorted(known_policies().items())]
     if context == "statement":
         return [Item(word, "keyword", word, note) for word, note in vocab.STATEMENTS.items()]
-    return _expression(layers, enclosing_kinds(index, line))
+    return _expression(layers, kinds)
 
 
 def _fields(dotted: str, kinds: tuple[str, ...]) -> list[Item] | None:

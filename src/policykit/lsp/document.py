@@ -121,7 +121,7 @@ def lint_text(text: str, path: Path, sources: Path | None = None) -> Linted:
     except OSError as exc:
         found = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(str(path), 1, 1))]
     own = {_label(path), str(path)}
-    kept = [d if d.file in own or d.file == "" else _from_parent(d, text, path) for d in found]
+    kept = [d if d.file in own else _from_parent(d, text, path) for d in found]
     return Linted([d for d in kept if not ignored(d, lines)], policy)
 
 

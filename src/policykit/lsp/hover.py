@@ -177,12 +177,3 @@ def _rule_note(index: Index, name: str) -> str:
                if r.defeats is not None and r.defeats[:2] == ("rule", name)]
     return ("\n\n**exceptions to it:** " + ", ".join(f"`{a}`" for a in against)) if against else ""
 
-
-def enclosing_kinds(index: Index | None, line: int) -> tuple[str, ...]:
-    """The event kinds the rule around `line` targets (every kind when outside a rule)."""
-    from ..compiler import EVENT_KINDS
-    rule = index.rule_at_line(line) if index is not None else None
-    if rule is None:
-        return EVENT_KINDS
-    return tuple(dict.fromkeys(t.kind for t in rule.decision.targets)) or EVENT_KINDS
-

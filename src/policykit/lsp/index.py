@@ -97,13 +97,13 @@ class Index:
     def declaration(self, kind: str, name: str) -> Symbol | None:
         return next((s for s in self.occurrences(kind, name) if s.declaration), None)
 
-    def rule_at_line(self, line: int) -> st.Rule | None:
-        """The rule whose text covers 0-based `line`, if any."""
+    def kinds_at(self, line: int) -> tuple[str, ...]:
+        """The event kinds the rule whose text covers 0-based `line` targets (every kind outside rules)."""
         for rule in self.doc.all_rules():
             r = span_range(rule.span)
             if r.start[0] <= line <= r.end[0]:
-                return rule
-        return None
+                return tuple(dict.fromkeys(t.kind for t in rule.decision.targets)) or EVENT_KINDS
+        return EVENT_KINDS
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ def _still_written(doc: TextDocument, symbol: Symbol) -> bool:
     return written == symbol.name or (written.startswith('"') and symbol.name in written)
 
 
+# Every code is explained in docs/errors.md; in a checkout (an editable install) the diagnostic links it.
 _ERRORS_DOC = Path(__file__).resolve().parents[3] / "docs" / "errors.md"
 
 
@@ -183,7 +184,7 @@ def _diagnostic(doc: TextDocument, lines: list[str], d: Diagnostic) -> types.Dia
         range=client_range, message=d.message + (f"\nhelp: {d.help}" if d.help else ""), code=d.code,
         severity=types.DiagnosticSeverity.Error if d.severity == "error" else types.DiagnosticSeverity.Warning,
         source="policykit",
-        code_description=types.CodeDescription(href=_ERRORS_DOC.as_uri() + "#" + d.code.lower())
+        code_description=types.CodeDescription(href=_ERRORS_DOC.as_uri())
         if _ERRORS_DOC.is_file() else None,
         related_information=related, data=data)
 
@@ -237,7 +238,10 @@ async def _hover(server: PolicyServer, params: types.HoverParams) -> types.Hover
 @SERVER.feature(types.TEXT_DOCUMENT_COMPLETION,
                 types.CompletionOptions(trigger_characters=[".", " ", ",", '"']))
 async def _completion(server: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
-    doc, parsed = await server.parsed(params.text_document.uri)
+    # Per keystroke: no parse here. The names come from the last parse (kept fresh by the debounced
+    # lint); the context comes from the line as it is now.
+    doc = server.workspace.get_text_document(params.text_document.uri)
+    parsed = server.state(doc.uri).parsed or (await server.parsed(doc.uri))[1]
     line, column = _from_client(doc, params.position)
     lines = doc.source.split("\n")
     text = lines[line] if line < len(lines) else ""
