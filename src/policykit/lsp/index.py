@@ -217,30 +217,32 @@ class _Walker:
             if node is not None:
                 self.expr(node, kinds, None)
 
-    def expr(self, node: Any, kinds: tuple[str, ...], element: tuple[str, ...] | None) -> None:
-        if isinstance(node, st.Path):
-            self.path(node, kinds, element)
-        elif isinstance(node, st.Has):
-            if node.subject is not None:
-                self.path(node.subject, kinds, element)
-            for name, span in node.categories + node.unlike:
-                self.add("category", name, span_range(span))
-        elif isinstance(node, st.Quantified):
-            self.path(node.path, kinds, element)
-            inner = node.path.parts if element is None and not self._declared(node.path) else element
-            self.expr(node.body, kinds, inner)
-        elif isinstance(node, st.ClauseApplies):
-            found = self._named("applies", node.span)
-            self.add("clause", node.clause, found)
-        elif isinstance(node, st.Call):
-            self.add("function", node.name, self._named("call", node.span))
-            for arg in node.args:
-                self.expr(arg, kinds, element)
-        elif hasattr(node, "__dataclass_fields__"):
-            for name in node.__dataclass_fields__:
-                value = getattr(node, name)
-                if hasattr(value, "__dataclass_fields__") and not isinstance(value, st.Literal):
-                    self.expr(value, kinds, element)
+    def expr(self, root: Any, kinds: tuple[str, ...], element: tuple[str, ...] | None) -> None:
+        """Every name in a condition; a loop, not recursion, so no nesting depth can exhaust the stack."""
+        stack = [(root, element)]
+        while stack:
+            node, element = stack.pop()
+            if isinstance(node, st.Path):
+                self.path(node, kinds, element)
+            elif isinstance(node, st.Has):
+                if node.subject is not None:
+                    self.path(node.subject, kinds, element)
+                for name, span in node.categories + node.unlike:
+                    self.add("category", name, span_range(span))
+            elif isinstance(node, st.Quantified):
+                self.path(node.path, kinds, element)
+                inner = node.path.parts if element is None and not self._declared(node.path) else element
+                stack.append((node.body, inner))
+            elif isinstance(node, st.ClauseApplies):
+                self.add("clause", node.clause, self._named("applies", node.span))
+            elif isinstance(node, st.Call):
+                self.add("function", node.name, self._named("call", node.span))
+                stack.extend((arg, element) for arg in node.args)
+            elif hasattr(node, "__dataclass_fields__"):
+                for name in node.__dataclass_fields__:
+                    value = getattr(node, name)
+                    if hasattr(value, "__dataclass_fields__") and not isinstance(value, st.Literal):
+                        stack.append((value, element))
 
     def _declared(self, path: st.Path) -> bool:
         return len(path.parts) == 1 and (path.parts[0] in self.define_names or path.parts[0] in self.param_names)
