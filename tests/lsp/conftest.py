@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -13,14 +14,18 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted((ROOT / "policies").glob("*.pol"))
+# The server reads POLICYKIT_SOURCES when the client gives no `sources`; `make test` sets it for the
+# rest of the suite, so the server here starts without it and each test module says what it wants.
+SERVER_ENV = {k: v for k, v in os.environ.items() if k != "POLICYKIT_SOURCES"}
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(
-    server_command=[sys.executable, "-c", "import sys; from policykit.cli import main; sys.exit(main())", "lsp", "--stdio"]))
-async def client(lsp_client: LanguageClient, debounce: float):
+    server_command=[sys.executable, "-c", "import sys; from policykit.cli import main; sys.exit(main())", "lsp", "--stdio"],
+    server_env=SERVER_ENV))
+async def client(lsp_client: LanguageClient, debounce: float, sources: str | None):
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"), root_uri=ROOT.as_uri(),
-        initialization_options={"debounce": debounce}))
+        initialization_options={"debounce": debounce, "sources": sources}))
     yield
     await lsp_client.shutdown_session()
 
@@ -29,6 +34,12 @@ async def client(lsp_client: LanguageClient, debounce: float):
 def debounce() -> float:
     """The server's pause before linting a change; a module that does not look at diagnostics raises it."""
     return 0.05
+
+
+@pytest.fixture(scope="module")
+def sources() -> str | None:
+    """The `sources` directory the client gives the server (lint --sources); none unless a module says."""
+    return None
 
 
 class Editor:
