@@ -17,6 +17,7 @@ from policykit.lsp.index import build
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "policies").glob("*.pol")) + sorted((ROOT / "examples").glob("*.pol"))
 NYC = (ROOT / "policies" / "nyc.pol").read_text(encoding="utf-8")
+NYC_PARSED = parse_document(NYC, ROOT / "policies" / "nyc.pol")  # the last version that parsed
 
 
 def test_every_symbol_is_its_name_as_written():
@@ -43,9 +44,8 @@ def test_a_child_sees_its_parents_names():
 def test_completion_anywhere_in_a_half_typed_file(cut, junk):
     """A file cut anywhere and followed by anything: completion at its end answers, and never fails."""
     text = NYC[:cut] + junk
-    parsed = parse_document(NYC, ROOT / "policies" / "nyc.pol")  # the last version that parsed
     lines = text.split("\n")
-    for item in complete(parsed, lines[-1], len(lines) - 1, len(lines[-1])):
+    for item in complete(NYC_PARSED, lines[-1], len(lines) - 1, len(lines[-1])):
         assert item.label and 0 <= item.replace_from <= len(lines[-1])
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest.fixture(scope="module")
 def debounce() -> float:
-    """These tests edit a lot and read no diagnostics: changes are never linted while they run."""
+    """These tests open and edit a lot and read no diagnostics: nothing is linted while they run."""
     return 30.0
 
 

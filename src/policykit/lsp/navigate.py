@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .. import syntax as st
@@ -111,16 +112,17 @@ def _check_name(parsed: Parsed, symbol: Symbol, new: str) -> None:
 
 def _check_meaning(before: str, after: str, path: Path) -> None:
     """The renamed text compiles with the same errors (by code) and the same number of rules."""
-    old_codes, old_rules = _outcome(before, path)
-    new_codes, new_rules = _outcome(after, path)
+    old_codes, old_rules = _outcome(before, str(path))
+    new_codes, new_rules = _outcome(after, str(path))
     if new_codes - old_codes or new_rules != old_rules:
         raise RenameError("the renamed policy would not mean the same: " + (
             ", ".join(sorted((new_codes - old_codes).elements())) or "its rules change"))
 
 
-def _outcome(text: str, path: Path) -> tuple[Counter[str], int | None]:
+@lru_cache(maxsize=4)  # a rename and its undo compile the same two texts
+def _outcome(text: str, path: str) -> tuple[Counter[str], int | None]:
     try:
-        return Counter(), len(compile_text(text, str(path)).rules)
+        return Counter(), len(compile_text(text, path).rules)
     except PolicyError as exc:
         return Counter(d.code for d in exc.diagnostics if d.severity == "error"), None
 

@@ -199,8 +199,10 @@ def _initialize(server: PolicyServer, params: types.InitializeParams) -> None:
 
 @SERVER.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def _did_open(server: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
+    # Debounced too: an editor restoring a session opens many files at once, and the first request
+    # (a hover, the outline) should not wait behind all their lints.
     server.state(params.text_document.uri)
-    server.schedule_lint(params.text_document.uri, 0)
+    server.schedule_lint(params.text_document.uri, server.settings.debounce)
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_DID_CHANGE)
