@@ -12,6 +12,8 @@ from policykit import syntax as st
 from policykit.errors import Span
 from policykit.lsp.completion import complete
 from policykit.lsp.document import parse_document
+from policykit.lsp.hover import hover_text
+from policykit.lsp.navigate import definition, references
 from policykit.lsp.index import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +60,20 @@ def test_a_deeply_nested_condition_is_walked_without_recursion():
         node = st.Not(node, Span("x", 4, 18))
     doc.defines.append(st.Define("deep", node, Span("x", 4, 1)))
     assert sum(1 for s in build(doc, text).symbols if s.kind == "category") == 2
+
+
+def test_every_symbol_of_every_policy_has_a_hover_and_its_references():
+    """Every clause, rule, definition and parameter used resolves to its declaration; every field path
+    the policies read is a field of the schema, quantifier elements included."""
+    for path in FILES:
+        parsed = parse_document(path.read_text(encoding="utf-8"), path)
+        for symbol in parsed.index.symbols:
+            shown = hover_text(parsed, symbol, None)
+            assert shown is None or shown.strip()
+            if symbol.kind in ("clause", "rule", "define", "param"):
+                assert shown and "no clause" not in shown, (path.name, symbol)
+                assert definition(parsed, symbol) is not None, (path.name, symbol)
+            if symbol.kind == "field":
+                assert "not a field" not in shown, (path.name, symbol)
+            assert any(p.range == symbol.range for p in references(parsed, symbol, True)) or \
+                symbol.kind in ("field", "extends")
