@@ -119,3 +119,15 @@ async def test_closing_clears_the_diagnostics(editor, tmp_path):
     editor.client.diagnostics.pop(uri, None)
     editor.close(uri)
     assert await editor.diagnostics(uri) == []
+
+
+async def test_positions_count_utf16_units_as_the_client_does(editor, tmp_path):
+    text = 'policy p "P"\n\nclause 1 "No profanity."\n  deny post when text contains "😀" and has profanty\n'
+    path = tmp_path / "emoji.pol"
+    path.write_text(text)
+    uri = await editor.open(path)
+    (d,) = await editor.diagnostics(uri)
+    line = text.split("\n")[3]
+    units = len(line[:line.index("profanty")].encode("utf-16-le")) // 2
+    assert d.code == "PK105" and d.range.start.character == units == line.index("profanty") + 1
+    assert d.range.end.character - d.range.start.character == len("profanty")

@@ -145,7 +145,7 @@ def _from_client(doc: TextDocument, position: types.Position) -> Pos:
 
 def _to_client(lines: Sequence[str], codec: Any, rng: Range) -> types.Range:
     """A code-point range as the client counts (lines given with or without their newlines)."""
-    lines = list(lines) or [""]
+    lines = lines or [""]
 
     def convert(pos: Pos) -> types.Position:
         if pos[0] >= len(lines):
