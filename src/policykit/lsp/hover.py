@@ -118,7 +118,7 @@ def _field(symbol: Symbol) -> str | None:
         found, holder = field_type(symbol, kind)
         if found is None:
             continue
-        lines.append(f"- on a {kind}: {found.describe()}")
+        lines.append(f"- on {'an' if kind[0] in 'aeiou' else 'a'} {kind} event: {found.describe()}")
         meaning = meaning or _description(holder, symbol.name)
     if not lines:
         return f"`{dotted}` is not a field of {', '.join(symbol.kinds)} events (see `policykit schema event`)"
