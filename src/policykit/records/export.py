@@ -249,15 +249,31 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading `'`, which makes it text.
+
+    A records clerk opens the export in Excel or LibreOffice; a comment reading `=HYPERLINK(...)` or
+    `@SUM(...)` must show as what was written, not run. Numbers the export writes itself (record
+    numbers, versions) are not text and are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Rows as CSV, one per item version; text cells that would start a formula are neutralised."""
     writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow(csv_row(row))
+        writer.writerow({k: neutralise(v) for k, v in csv_row(row).items()})
         n += 1
     out.flush()
     return n
 
 
-__all__ = ["CSV_COLUMNS", "ExportFilter", "export_rows", "write_csv", "write_jsonl"]
+__all__ = ["CSV_COLUMNS", "FORMULA_STARTS", "ExportFilter", "export_rows", "neutralise", "write_csv", "write_jsonl"]
