@@ -239,22 +239,29 @@ class Moderator:
 
             raise EventError([FieldProblem("", "an event object (a JSON mapping)", type(event).__name__)])
         p = w.lookup(event, pre)
-        if p.duplicate and p.item is not None:
-            prior = w.latest_verdict(p.key, self.name)
-            if prior is not None and prior[0] == p.item.version:
-                data = w.data_of(prior[1])
-                if data is not None:
-                    verdict = json.loads(data).get("verdict")
-                    vjson = dumps(verdict)
-                    return Outcome(self._rebuild(verdict), vjson, p.key, p.item.version, prior[1],
-                                   self._hash_of(w, prior[1]), True)
+        if p.duplicate and p.item is not None and p.seen is not None:
+            version, event_seq = p.seen   # the version this content was recorded as (maybe not the latest)
+            seq = self._verdict_on(w, p.key, version, p.item.version)
+            data = w.data_of(seq) if seq is not None else None
+            if data is not None:
+                verdict = json.loads(data).get("verdict")
+                vjson = dumps(verdict)
+                return Outcome(self._rebuild(verdict), vjson, p.key, version, seq, self._hash_of(w, seq), True)
             # seen, but not judged by this policy (or its verdict was erased): judge it now
-            ing = Ingested(p.key, p.item.version, p.item.event_seq, True, p.item, event)
+            ing = Ingested(p.key, version, event_seq, True, p.item, event)
             return self._evaluate_and_record(w, ing, event, reason="evaluate")
         inputs_event, inputs = self._with_history(w, event, p.item, p.author)
         verdict = self.policy.evaluate(inputs_event)  # raises EventError before anything is recorded
         ing = w.ingest(event, p)
         return self._record(w, ing, verdict, inputs, reason="evaluate")
+
+    def _verdict_on(self, w: Writer, key: str, version: int, latest: int) -> int | None:
+        """The record of this policy's verdict on `version` of `key`: for the latest version the
+        `item_verdicts` index has it; an older version (a stream replayed) is looked up in the chain."""
+        if version == latest:
+            prior = w.latest_verdict(key, self.name)
+            return prior[1] if prior is not None and prior[0] == version else None
+        return w.verdict_on(key, version, self.name)
 
     def _with_history(self, w: Writer, event: dict, item: Any, author: str | None = None) -> tuple[dict, dict | None]:
         if not self.fill_history or event.get("kind") != "comment":
