@@ -31,7 +31,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from .chain import GENESIS, data_hash, record_hash
-from .derived import REMOVAL_ACTIONS, Replay, content_digest, event_facts, is_target_record, verdict_facts
+from .derived import AUTHOR, REMOVAL_ACTIONS, REMOVED, Replay, content_digest, event_facts, is_target_record, verdict_facts
 from .errors import ArchiveError
 from .retention import Hold, RetentionRule, utcnow
 
@@ -389,6 +389,30 @@ class Writer:
                 self._authors[x] = 0
             for x, n in a._all(f"SELECT author, removed FROM {T}authors WHERE author IN ({marks})", chunk):
                 self._authors[x] = n
+
+    def removed_as_of(self, author: str, before: int, exclude: str | None = None) -> int:
+        """How many of `author`'s items (other than `exclude`) stood removed just before record `before`:
+        the history an appeal judges with, so that nothing recorded later can make it worse. Replays the
+        records of the author's items and of the actions on them (`derived.Replay`), up to `before`."""
+        T, src = self.archive.T, self.src
+        keys = [r[0] for r in src._all(f"SELECT DISTINCT subject FROM {T}records WHERE kind = 'event' AND "
+                                       f"author = ? AND seq < ?", (author, before))]
+        subjects = set(keys)
+        for chunk in _chunks(keys, 400):
+            subjects.update(r[0] for r in src._all(
+                f"SELECT DISTINCT subject FROM {T}records WHERE kind = 'event' AND seq < ? AND target IN "
+                f"({', '.join('?' for _ in chunk)})", [before, *chunk]))
+        rows: list[tuple] = []
+        for chunk in _chunks(sorted(subjects), 400):
+            rows.extend(src._all(f"SELECT seq, kind, subject, version, recorded_at, author, account, target, decision, "
+                                 f"data, data_hash FROM {T}records WHERE seq < ? AND subject IN "
+                                 f"({', '.join('?' for _ in chunk)})", [before, *chunk]))
+        replay = Replay(self.archive._purge_facts())
+        for row in sorted(rows):
+            replay.feed(*row)
+        replay.finish()
+        return sum(1 for k in keys if k != exclude and (it := replay.items.get(k)) is not None
+                   and it[REMOVED] and it[AUTHOR] == author)
 
     def put_item(self, state: ItemState) -> None:
         self._items[state.key] = state
@@ -1193,6 +1217,11 @@ class Archive:
 
 def _loads(data: str | None) -> Any:
     return None if data is None else json.loads(data)
+
+
+def _chunks(values: list, size: int) -> Iterator[list]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def _ranges(seqs: list[int]) -> list[list[int]]:
