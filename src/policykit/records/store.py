@@ -44,8 +44,11 @@ _RECORD_SELECT = ", ".join(RECORD_COLUMNS)
 
 #: Kinds of record. `event`: an event seen (a new item or a new version of one); `verdict`: a policy's
 #: decision on an item version; `evidence`: what was documented before a removal; `appeal`; `read`;
-#: `hold` / `release`; `purge`: content erased under a retention rule; `retention`: a rule declared.
-RECORD_KINDS = ("event", "verdict", "evidence", "appeal", "read", "hold", "release", "purge", "retention")
+#: `hold` / `release`; `purge`: content erased under a retention rule; `retention`: a rule declared;
+#: `checkpoint`: a signed chain head (records/checkpoint.py); `rejected`: an input line that was not a
+#: valid event, as received (a stream records it so that nothing received goes unrecorded).
+RECORD_KINDS = ("event", "verdict", "evidence", "appeal", "read", "hold", "release", "purge", "retention",
+                "checkpoint", "rejected")
 CONTENT_KINDS = ("event", "verdict", "evidence", "appeal")  # what retention may erase
 
 _CONTENT_FIELDS = ("text", "links", "media")
@@ -247,6 +250,8 @@ class VerifyResult:
     purged: int = 0
     seconds: float = 0.0
     unchecked_items: int = 0   # items whose derived rows depend on content erased before purges kept facts
+    checkpoints: int = 0       # valid signed checkpoints (in the chain and in the checkpoint file)
+    latest_checkpoint: dict | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -927,14 +932,32 @@ class Archive:
 
     # -- verification ----------------------------------------------------------------------------
 
-    def verify(self, *, expect_head: str | None = None,
-               progress: Callable[[int], None] | None = None) -> VerifyResult:
+    def verify(self, *, expect_head: str | None = None, progress: Callable[[int], None] | None = None,
+               keys: list[bytes] | None = None, checkpoints: str | None = None,
+               max_age: Any = None) -> VerifyResult:
         """Walk the whole chain: contiguous sequence numbers, each `prev` the hash before, each hash
         recomputed, each content hash recomputed, every erased content accounted for by a purge record,
-        and the head equal to the one the archive last committed. Names the first bad record."""
+        the head equal to the one the archive last committed, and the derived tables equal to what the
+        records say. Names the first bad record.
+
+        Checkpoints (records/checkpoint.py), from the chain and from the checkpoint file (`checkpoints`,
+        else the one beside an SQLite archive), are checked too: each signs a record the chain still
+        holds with that hash, for this archive. With `keys` (trusted raw Ed25519 public keys) each must
+        be signed by one of them and at least one must exist; `max_age` (a timedelta) fails an archive
+        whose newest checkpoint is older."""
         import time
+        from pathlib import Path
+
+        from . import checkpoint as ck
 
         t0 = time.perf_counter()
+        cp_file = Path(checkpoints) if checkpoints else ck.default_file(self)
+        from_file, file_problems = ck.read_file(cp_file) if cp_file is not None else ([], [])
+        if checkpoints and not cp_file.exists():  # type: ignore[union-attr]
+            file_problems.append(f"there is no checkpoint file {checkpoints}")
+        wanted = {cp.seq for cp in from_file}
+        hashes: dict[int, str] = {}
+        in_chain: list[tuple[int, str, str | None]] = []
         problems: list[tuple[int | None, str]] = []
         purged_missing: dict[int, None] = {}
         purge_listed: set[int] = set()
@@ -966,7 +989,11 @@ class Archive:
                 if h != rhash:
                     problems.append((seq, f"record {seq} ({kind} {subject or ''}) has been altered: its hash "
                                           f"does not match its fields"))
-                if kind == "purge" and data is not None:
+                if seq in wanted:
+                    hashes[seq] = rhash
+                if kind == "checkpoint":
+                    in_chain.append((seq, rprev, data))
+                elif kind == "purge" and data is not None:
                     try:
                         for a, b in json.loads(data).get("records", []):
                             purge_listed.update(range(a, b + 1))
@@ -993,9 +1020,12 @@ class Archive:
                                   f"removed or the head was altered"))
         if expect_head is not None and expect_head not in (head_hash, head_hash[:len(expect_head)]):
             problems.append((head_seq + 1, f"the chain head is {head_hash}, not the expected {expect_head}"))
+        cc = ck.check(meta.get("archive_id"), in_chain, hashes, head_seq, from_file, file_problems, keys, max_age)
+        problems.extend(cc.problems)
         problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
         result = VerifyResult(not problems, n, head_seq, head_hash, purged=purged,
-                              seconds=round(time.perf_counter() - t0, 3), unchecked_items=len(replay.unknown))
+                              seconds=round(time.perf_counter() - t0, 3), unchecked_items=len(replay.unknown),
+                              checkpoints=cc.count, latest_checkpoint=cc.latest.to_json() if cc.latest else None)
         if problems:
             result.first_bad, result.problem, result.bad_count = problems[0][0], problems[0][1], len(problems)
         return result
@@ -1052,6 +1082,25 @@ class Archive:
                     as_target = p is not None and is_target_record(p[:4], seq, subject, recorded_at)
                     out[str(seq)] = event_facts(data, dh, (p[4] or "{}") if as_target else None)
         return out
+
+    def sign_checkpoint(self, key: Any, *, file: str | None = None, when: datetime | None = None) -> tuple[Any, Any]:
+        """Sign the chain head with `key` (an Ed25519 private key), record the checkpoint in the chain and
+        append it to the checkpoint file (`file`, else the one beside an SQLite archive). Returns the
+        checkpoint and the file written (None for none)."""
+        from pathlib import Path
+
+        from . import checkpoint as ck
+
+        path = Path(file) if file else ck.default_file(self)
+        with self.writing("record a checkpoint") as w:
+            if w.seq == 0:
+                raise ArchiveError(f"the archive {self.url} is empty: there is no head to checkpoint yet")
+            row = self._one(f"SELECT value FROM {self.T}meta WHERE key = 'archive_id'")
+            cp = ck.sign(row[0] if row else "", w.seq, w.hash, key, when)
+            w.append("checkpoint", cp.to_json())
+        if path is not None:
+            ck.append_to_file(path, cp)
+        return cp, path
 
     # -- retention -------------------------------------------------------------------------------
 
