@@ -105,7 +105,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text", help="content containing this text (case-insensitive)")
     p.add_argument("--decision", choices=("allow", "review", "remove", "deny", "none"),
                    help="items a policy judged so (none: never judged)")
-    p.add_argument("--kind", choices=("post", "comment", "account", "action"))
+    p.add_argument("--kind", choices=("post", "comment", "account", "action", "rejected"),
+                   help="rejected: input lines that were not valid events, as received (not exported otherwise)")
     p.add_argument("--format", choices=("jsonl", "csv"), help="default: from -o's extension, else jsonl")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     p.set_defaults(func=cmd_export, command="records export")
@@ -533,7 +534,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 @_guarded
 def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as archive:
-        keys = archive.find_items(args.item)
+        keys = archive.find_items(args.item) or ([args.item] if args.item.startswith("rejected:") else [])
         if not keys:
             raise UsageError(f"no item {args.item!r} in the archive")
         recs = archive.select_in("subject", keys) + archive.select_in("target", keys)

@@ -49,7 +49,7 @@ _RECORD_SELECT = ", ".join(RECORD_COLUMNS)
 #: valid event, as received (a stream records it so that nothing received goes unrecorded).
 RECORD_KINDS = ("event", "verdict", "evidence", "appeal", "read", "hold", "release", "purge", "retention",
                 "checkpoint", "rejected")
-CONTENT_KINDS = ("event", "verdict", "evidence", "appeal")  # what retention may erase
+CONTENT_KINDS = ("event", "verdict", "evidence", "appeal", "rejected")  # what retention may erase
 
 _CONTENT_FIELDS = ("text", "links", "media")
 
@@ -857,9 +857,11 @@ class Archive:
             return w.append(kind, data, **columns)
 
     def mark_read(self, key: str, by: str | None = None) -> Record:
-        """Note that a person has read an item (what `retain until read` waits for)."""
+        """Note that a person has read an item, or a rejected input (`rejected:…`): what `retain until
+        read` waits for."""
         with self.writing() as w:
-            if w.item(key) is None:
+            if w.item(key) is None and self._one(f"SELECT 1 FROM {self.T}records WHERE subject = ? AND "
+                                                 f"kind = 'rejected' LIMIT 1", (key,)) is None:
                 raise ArchiveError(f"no item {key!r} in {self.url}")
             return w.append("read", {"event": key, "by": by}, subject=key)
 
@@ -1139,11 +1141,12 @@ class Archive:
                            f"AND {has_content} GROUP BY subject")
             elif rule.after == "event":
                 ref_sql = (f"SELECT subject, MAX(COALESCE(ev_at, recorded_at)) FROM {T}records r "
-                           f"WHERE kind = 'event' AND subject IS NOT NULL AND {has_content} GROUP BY subject")
+                           f"WHERE kind IN ('event', 'rejected') AND subject IS NOT NULL AND {has_content} "
+                           f"GROUP BY subject")
             else:
                 ref_sql = (f"SELECT subject, MAX(recorded_at) FROM {T}records r WHERE subject IS NOT NULL "
-                           f"AND kind IN ('event', 'verdict', 'evidence', 'appeal', 'read') AND {has_content} "
-                           f"GROUP BY subject")
+                           f"AND kind IN ('event', 'verdict', 'evidence', 'appeal', 'read', 'rejected') AND "
+                           f"{has_content} GROUP BY subject")
             expired = [s for s, ref in self._all(ref_sql) if s is not None and ref is not None and ref < cut]
             report.expired = len(expired)
             to_purge: list[str] = []
