@@ -30,6 +30,21 @@ from typing import Any, Iterable, Iterator
 
 from .chain import data_hash
 
+try:  # orjson parses an event several times faster; the standard parser takes what it refuses (a lone
+    from orjson import JSONDecodeError as _OrjsonError, loads as _orjson_loads  # surrogate, a huge integer)
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _orjson_loads = None
+
+
+def loads(text: str) -> Any:
+    if _orjson_loads is not None:
+        try:
+            return _orjson_loads(text)
+        except _OrjsonError:
+            pass
+    return json.loads(text)
+
+
 REMOVAL_ACTIONS = {"delete_comment": "deleted", "delete_post": "deleted", "hide_comment": "hidden"}
 _AH = '"author_history":'
 
@@ -43,7 +58,7 @@ def content_digest(dh: str, data: str | None) -> str:
     real key when the text has it with an unescaped quote, so the parse is rare."""
     if data is None or _AH not in data:
         return dh
-    event = json.loads(data)
+    event = loads(data)
     if isinstance(event, dict) and "author_history" in event:
         from .store import dumps
 
@@ -72,7 +87,7 @@ def verdict_facts(data: str | None) -> tuple[str | None, str | None]:
             k = data.find(',"reason":"', end) if end > 0 else -1
             if k > 0:
                 return str(name), data[k + 11:data.index('"', k + 11)]
-    d = json.loads(data)
+    d = loads(data)
     policy = d.get("policy") if isinstance(d, dict) else None
     name = policy.get("name") if isinstance(policy, dict) else None
     return str(name), (d.get("reason") if isinstance(d, dict) else None)
@@ -82,18 +97,22 @@ def event_facts(data: str, dh: str, parent: str | None) -> dict[str, Any]:
     """What the replay needs of an event record: the item's kind, platform and platform id as the
     writer set them when it created the item, the content digest, and an action's removal status
     (`deleted`/`hidden`). `parent`: the action event's content when this record is its target's."""
-    from .store import event_key, event_platform
-
-    event = json.loads(data)
-    digest = content_digest(dh, data)
+    event = loads(data)
+    digest = content_digest(dh, data) if _AH in data else dh
     if parent is not None:
-        up = json.loads(parent)
+        from .store import event_platform
+
+        up = loads(parent)
         action = up.get("action") or {}
         facts = {"kind": str(event.get("kind") or action.get("type", "").split("_")[-1]),
                  "platform": event_platform(event, up), "pid": event.get("id") and str(event["id"])}
-    else:
-        platform, pid, _ = event_key(event, digest)
-        facts = {"kind": str(event.get("kind")), "platform": platform, "pid": pid}
+    else:  # store.event_key, inlined: this runs for every item verify replays
+        platform = event.get("platform")
+        if not platform and isinstance(event.get("account"), dict):
+            platform = event["account"].get("platform")
+        pid = event.get("id")
+        facts = {"kind": str(event.get("kind")), "platform": str(platform or "generic"),
+                 "pid": None if pid is None or pid == "" else str(pid)}
     if digest != dh:
         facts["digest"] = digest
     action = event.get("action") if facts["kind"] == "action" and parent is None else None
@@ -160,7 +179,8 @@ class Replay:
     def _event(self, seq: int, key: str, version: int, recorded_at: str, author: str | None,
                account: str | None, target: str | None, data: str | None, dh: str) -> None:
         prev = self._prev
-        as_target = is_target_record(prev and prev[:4], seq, key, recorded_at)
+        as_target = (prev is not None and prev[2] == key and prev[0] == seq - 1 and prev[1] == "event"
+                     and prev[3] == recorded_at)  # is_target_record, inlined (hot)
         item = self.items.get(key)
         if data is None:
             facts = self.facts.get(seq)
@@ -244,21 +264,22 @@ class Replay:
         author, account, removed, status`; the others likewise in column order)."""
         names = ("platform", "pid", "kind", "version", "digest", "event_seq", "author", "account", "removed",
                  "status")
-        want = dict(self.items)
+        expected, unknown, seen = self.items, self.unknown, set()
         for row in items:
-            key, got = row[0], list(row[1:])
-            got[REMOVED] = bool(got[REMOVED])
-            exp = want.pop(key, None)
-            if key in self.unknown:
-                continue
-            if exp is None:
-                yield f"{T}items has a row for {key}, which no record of the chain archived"
-            elif got != exp:
+            key = row[0]
+            exp = expected.get(key)
+            if exp is not None:
+                seen.add(key)
+                got = list(row[1:])
+                if got == exp or key in unknown:  # `removed` is stored 0/1: equal to False/True
+                    continue
                 col = next(i for i in range(len(names)) if got[i] != exp[i])
-                yield (f"{T}items row {key} does not match the chain: {names[col]} is {_show(got[col])}, "
-                       f"the records say {_show(exp[col])}")
-        for key in want:
-            if key not in self.unknown:
+                yield (f"{T}items row {key} does not match the chain: {names[col]} is "
+                       f"{_show(got[col], names[col])}, the records say {_show(exp[col], names[col])}")
+            elif key not in unknown:
+                yield f"{T}items has a row for {key}, which no record of the chain archived"
+        if len(seen) != len(expected):
+            for key in expected.keys() - seen - unknown:
                 yield f"{T}items has no row for {key}, which record {self.items[key][EVENT_SEQ]} archived"
         vwant = dict(self.verdicts)
         for key, policy, version, seq, decision in verdicts:
@@ -290,8 +311,10 @@ class Replay:
             yield f"{T}holds has no row for hold {hold_id}, which record {hold_id} placed"
 
 
-def _show(value: Any) -> str:
-    return "none" if value is None else repr(value) if isinstance(value, str) else str(value).lower()
+def _show(value: Any, column: str = "") -> str:
+    if column == "removed":  # stored 0/1
+        return "true" if value else "false"
+    return "none" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
 def _verdict(version: int, seq: int, decision: str) -> str:
