@@ -66,8 +66,13 @@ def _conn(path):
     return conn
 
 
-def _rows(conn):
-    return [list(r) for r in conn.execute(f"SELECT {COLS} FROM policykit_records ORDER BY seq")]
+def _chain(path):
+    """Every record, as lists the attacker can change."""
+    conn = _conn(path)
+    try:
+        return [list(r) for r in conn.execute(f"SELECT {COLS} FROM policykit_records ORDER BY seq")]
+    finally:
+        conn.close()
 
 
 def _rewrite(path, rows):
@@ -123,9 +128,7 @@ def test_an_untampered_archive_verifies_with_its_key(signed, keys):
 # -- the attacks ---------------------------------------------------------------------------------------
 
 def test_tail_cut_with_the_head_rows_removed(signed, keys):
-    conn = _conn(signed["path"])
-    rows = _rows(conn)
-    conn.close()
+    rows = _chain(signed["path"])
     _rewrite(signed["path"], rows[:5])
     conn = _conn(signed["path"])
     conn.execute("DELETE FROM policykit_meta WHERE key IN ('head_seq', 'head_hash')")
@@ -135,9 +138,7 @@ def test_tail_cut_with_the_head_rows_removed(signed, keys):
 
 
 def test_re_chained_forgery(signed, keys):
-    conn = _conn(signed["path"])
-    rows = _rows(conn)
-    conn.close()
+    rows = _chain(signed["path"])
     target = next(r for r in rows if r[1] == "event" and '"comment 1"' in r[10])
     target[10] = target[10].replace('"comment 1"', '"comment one, as I never wrote it"')
     _rewrite(signed["path"], rows)
@@ -150,9 +151,7 @@ def test_re_chained_forgery(signed, keys):
 
 
 def test_delete_and_renumber(signed, keys):
-    conn = _conn(signed["path"])
-    rows = _rows(conn)
-    conn.close()
+    rows = _chain(signed["path"])
     _rewrite(signed["path"], rows[:3] + rows[5:])       # a comment and its verdict gone, the rest renumbered
     result = _verify(signed["path"], keys)
     assert not result.ok
@@ -182,9 +181,7 @@ def test_editing_a_records_json(signed, keys):
 
 
 def test_swapping_two_records(signed, keys):
-    conn = _conn(signed["path"])
-    rows = _rows(conn)
-    conn.close()
+    rows = _chain(signed["path"])
     rows[3], rows[5] = rows[5], rows[3]
     _rewrite(signed["path"], rows)
     result = _verify(signed["path"], keys)
@@ -193,9 +190,7 @@ def test_swapping_two_records(signed, keys):
 
 def test_a_checkpoint_signed_by_another_key(signed, keys):
     """The forger re-chains, signs their own checkpoint and replaces the checkpoint file with it."""
-    conn = _conn(signed["path"])
-    rows = [r for r in _rows(conn) if r[1] != "checkpoint"]
-    conn.close()
+    rows = [r for r in _chain(signed["path"]) if r[1] != "checkpoint"]
     target = next(r for r in rows if r[1] == "event" and '"comment 1"' in r[10])
     target[10] = target[10].replace('"comment 1"', '"remark 1"')
     _rewrite(signed["path"], rows)
@@ -214,9 +209,7 @@ def test_a_replayed_old_checkpoint(signed, keys, clinton):
     that is not the one before it."""
     with open_archive(signed["path"]) as a:
         a.sign_checkpoint(keys["private"])
-    conn = _conn(signed["path"])
-    rows = _rows(conn)
-    conn.close()
+    rows = _chain(signed["path"])
     first = next(r for r in rows if r[1] == "checkpoint")
     cut = rows[:first[0]] + rows[first[0]:first[0] + 2] + [list(first)]
     _rewrite(signed["path"], cut)
@@ -233,17 +226,13 @@ def test_a_rollback_to_an_old_checkpoint_is_caught_by_its_age(tmp_path, clinton,
     _moderate(path, clinton, range(6))
     with open_archive(path) as a:
         a.sign_checkpoint(keys["private"], when=datetime.now(timezone.utc) - timedelta(days=3))
-    conn = _conn(path)
-    keep = len(_rows(conn))
-    conn.close()
+    keep = len(_chain(path))
     old_file = open(path + ".checkpoints").read()
     _moderate(path, clinton, range(6, 10))
     with open_archive(path) as a:
         a.sign_checkpoint(keys["private"])
         assert a.verify(keys=[keys["public"]], max_age=timedelta(days=1)).ok
-    conn = _conn(path)
-    rows = _rows(conn)[:keep]
-    conn.close()
+    rows = _chain(path)[:keep]
     _rewrite(path, rows)
     open(path + ".checkpoints", "w").write(old_file)
     assert _verify(path, keys).ok                              # without an age bound: consistent, passes
@@ -252,9 +241,7 @@ def test_a_rollback_to_an_old_checkpoint_is_caught_by_its_age(tmp_path, clinton,
 
 
 def test_a_checkpoint_record_removed_from_the_chain(signed, keys):
-    conn = _conn(signed["path"])
-    rows = [r for r in _rows(conn) if r[1] != "checkpoint"]
-    conn.close()
+    rows = [r for r in _chain(signed["path"]) if r[1] != "checkpoint"]
     _rewrite(signed["path"], rows)
     result = _verify(signed["path"], keys)   # the file still lists it
     assert not result.ok and "was removed" in result.problem, result.problem
