@@ -32,6 +32,12 @@ def _archive_arg(p: argparse.ArgumentParser) -> None:
                    help=f"SQLite file, :memory: or postgresql:// URL (default: ${ARCHIVE_ENV})")
 
 
+def _checkpoints_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoints", metavar="FILE",
+                   help="the checkpoint file (default: ARCHIVE.checkpoints beside an SQLite archive; none for "
+                        "PostgreSQL); keep a copy where the archive's writers cannot change it")
+
+
 def _policy_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--policy", required=required, metavar="NAME|PATH", help="bundled policy name or .pol file")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="fill in a model policy's parameter")
@@ -63,12 +69,30 @@ def register(subparsers: Any) -> None:
     rs = r.add_subparsers(dest="records_command", metavar="SUBCOMMAND")
     r.set_defaults(func=lambda args: _no_sub(r), command="records")
 
-    p = add(rs, "verify", "Prove the archive's hash chain intact, or name the first bad record (exit 1).",
-            "policykit records verify --archive mod.db")
+    p = add(rs, "verify", "Prove the archive's hash chain, derived tables and signed checkpoints intact, or name "
+                          "the first bad record (exit 1).",
+            "policykit records verify --archive mod.db --key checkpoint.key.pub --max-age 2d")
     _archive_arg(p)
     p.add_argument("--expect-head", metavar="HASH", help="also require the chain to end at this published hash")
+    p.add_argument("--key", action="append", metavar="PUB",
+                   help="trusted public key (repeatable): every checkpoint must be signed by one, and one must exist")
+    _checkpoints_arg(p)
+    p.add_argument("--max-age", metavar="DURATION", help="fail if the newest checkpoint is older (e.g. 90m, 24h, 7d)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_verify, command="records verify")
+
+    p = add(rs, "keygen", "Make an Ed25519 key pair for signing checkpoints: KEY (private, mode 0600) and KEY.pub.",
+            "policykit records keygen --out /etc/policykit/checkpoint.key")
+    p.add_argument("--out", required=True, metavar="KEY", help="where to write the private key (KEY.pub beside it)")
+    p.set_defaults(func=cmd_keygen, command="records keygen")
+
+    p = add(rs, "checkpoint", "Sign the chain head with a private key; recorded in the chain and appended to the "
+                              "checkpoint file.",
+            "policykit records checkpoint --archive mod.db --key /etc/policykit/checkpoint.key")
+    _archive_arg(p)
+    p.add_argument("--key", required=True, metavar="KEY", help="the private key (from `records keygen`)")
+    _checkpoints_arg(p)
+    p.set_defaults(func=cmd_checkpoint, command="records checkpoint")
 
     p = add(rs, "export", "Answer a public-records request: every matching item with content, time, URL, verdicts "
                           "and citations, as JSON Lines or CSV.",
@@ -81,7 +105,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text", help="content containing this text (case-insensitive)")
     p.add_argument("--decision", choices=("allow", "review", "remove", "deny", "none"),
                    help="items a policy judged so (none: never judged)")
-    p.add_argument("--kind", choices=("post", "comment", "account", "action"))
+    p.add_argument("--kind", choices=("post", "comment", "account", "action", "rejected"),
+                   help="rejected: input lines that were not valid events, as received (not exported otherwise)")
     p.add_argument("--format", choices=("jsonl", "csv"), help="default: from -o's extension, else jsonl")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     p.set_defaults(func=cmd_export, command="records export")
@@ -349,20 +374,57 @@ def cmd_moderate(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .records.checkpoint import load_public_key, parse_age
+
+    keys = [load_public_key(k) for k in args.key] if args.key else None
+    try:
+        max_age = parse_age(args.max_age) if args.max_age else None
+    except ValueError as exc:
+        raise UsageError(f"--max-age: {exc}") from None
     with _open(args) as archive:
         quick = archive.integrity_check() if hasattr(archive, "integrity_check") else "ok"
-        result = archive.verify(expect_head=args.expect_head)
+        result = archive.verify(expect_head=args.expect_head, keys=keys, checkpoints=args.checkpoints,
+                                max_age=max_age)
     if quick != "ok" and result.ok:
         result.ok, result.problem = False, f"SQLite reports the file damaged: {quick}"
     if args.format == "json":
         print(json.dumps(result.to_json()))
     elif result.ok:
-        print(f"ok: {result.records} records, chain intact ({result.purged} erased under retention, hashes kept); "
-              f"head {result.head_seq} {result.head_hash} ({result.seconds:.1f}s)")
+        latest = result.latest_checkpoint
+        signed = (f"; {result.checkpoints} signed checkpoint(s), newest of record {latest['seq']} at {latest['time']}"
+                  f"{' by a trusted key' if keys else ' (give --key to check who signed)'}") if latest else \
+            "; no signed checkpoint (see `policykit records checkpoint`)"
+        print(f"ok: {result.records} records, chain intact ({result.purged} erased under retention, hashes kept), "
+              f"derived tables match{signed}; head {result.head_seq} {result.head_hash} ({result.seconds:.1f}s)")
     else:
         where = f"first bad record: {result.first_bad}: " if result.first_bad else ""
         print(f"FAILED: {where}{result.problem} ({result.bad_count} problem(s) in {result.records} records)")
     return EXIT_OK if result.ok else EXIT_FAIL
+
+
+@_guarded
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .records.checkpoint import generate_key
+
+    private, public, fp = generate_key(args.out)
+    print(f"wrote {private} (private, mode 0600: keep it where checkpoints are signed) and {public} (public: give it "
+          f"to whoever verifies); key {fp}")
+    return EXIT_OK
+
+
+@_guarded
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from .records.checkpoint import load_private_key
+
+    key = load_private_key(args.key)
+    with _open(args) as archive:
+        cp, path = archive.sign_checkpoint(key, file=args.checkpoints)
+        seq = archive.count()
+    print(json.dumps(cp.to_json()))
+    print(f"checkpoint of record {cp.seq} ({cp.hash[:16]}...) signed by {cp.key_id}: chain record {seq}"
+          + (f", appended to {path}" if path else "; no checkpoint file (give --checkpoints FILE to keep one)"),
+          file=sys.stderr)
+    return EXIT_OK
 
 
 @_guarded
@@ -472,7 +534,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 @_guarded
 def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as archive:
-        keys = archive.find_items(args.item)
+        keys = archive.find_items(args.item) or ([args.item] if args.item.startswith("rejected:") else [])
         if not keys:
             raise UsageError(f"no item {args.item!r} in the archive")
         recs = archive.select_in("subject", keys) + archive.select_in("target", keys)

@@ -210,7 +210,9 @@ class Moderator:
 
     def appeal(self, event_id: str, text: str, *, by: str | None = None) -> Any:
         """Record an appeal of the decision on an item (its `platform:id` key, or its platform id) and
-        re-evaluate its latest version; returns the new verdict, which is recorded too."""
+        re-evaluate its latest version; returns the new verdict, which is recorded too. The author's
+        history is as of that version's event: only removals recorded before it count, so what the
+        author did later cannot make the appeal's outcome worse."""
         with self.archive.writing("record an appeal") as w:
             keys = w.find_keys(str(event_id))
             if not keys:
@@ -226,7 +228,8 @@ class Moderator:
             rec = w.append("appeal", {"event": item.key, "version": item.version, "text": text, "by": by},
                            subject=item.key, version=item.version, author=item.author, account=item.account)
             ing = Ingested(item.key, item.version, item.event_seq, True, item, event)
-            out = self._evaluate_and_record(w, ing, event, reason="appeal", extra={"appeal": rec.seq})
+            out = self._evaluate_and_record(w, ing, event, reason="appeal", extra={"appeal": rec.seq},
+                                            as_of=item.event_seq)
         return out.verdict
 
     def close(self) -> None:
@@ -249,32 +252,45 @@ class Moderator:
 
             raise EventError([FieldProblem("", "an event object (a JSON mapping)", type(event).__name__)])
         p = w.lookup(event, pre)
-        if p.duplicate and p.item is not None:
-            prior = w.latest_verdict(p.key, self.name)
-            if prior is not None and prior[0] == p.item.version:
-                data = w.data_of(prior[1])
-                if data is not None:
-                    verdict = json.loads(data).get("verdict")
-                    vjson = dumps(verdict)
-                    return Outcome(self._rebuild(verdict), vjson, p.key, p.item.version, prior[1],
-                                   self._hash_of(w, prior[1]), True)
+        if p.duplicate and p.item is not None and p.seen is not None:
+            version, event_seq = p.seen   # the version this content was recorded as (maybe not the latest)
+            seq = self._verdict_on(w, p.key, version, p.item.version)
+            data = w.data_of(seq) if seq is not None else None
+            if data is not None:
+                verdict = json.loads(data).get("verdict")
+                vjson = dumps(verdict)
+                return Outcome(self._rebuild(verdict), vjson, p.key, version, seq, self._hash_of(w, seq), True)
             # seen, but not judged by this policy (or its verdict was erased): judge it now
-            ing = Ingested(p.key, p.item.version, p.item.event_seq, True, p.item, event)
+            ing = Ingested(p.key, version, event_seq, True, p.item, event)
             return self._evaluate_and_record(w, ing, event, reason="evaluate")
         inputs_event, inputs = self._with_history(w, event, p.item, p.author)
         verdict = self.policy.evaluate(inputs_event)  # raises EventError before anything is recorded
         ing = w.ingest(event, p)
         return self._record(w, ing, verdict, inputs, reason="evaluate")
 
-    def _with_history(self, w: Writer, event: dict, item: Any, author: str | None = None) -> tuple[dict, dict | None]:
+    def _verdict_on(self, w: Writer, key: str, version: int, latest: int) -> int | None:
+        """The record of this policy's verdict on `version` of `key`: for the latest version the
+        `item_verdicts` index has it; an older version (a stream replayed) is looked up in the chain."""
+        if version == latest:
+            prior = w.latest_verdict(key, self.name)
+            return prior[1] if prior is not None and prior[0] == version else None
+        return w.verdict_on(key, version, self.name)
+
+    def _with_history(self, w: Writer, event: dict, item: Any, author: str | None = None,
+                      as_of: int | None = None) -> tuple[dict, dict | None]:
+        """The event with `author_history.removed_before` filled from the archive: the author's removals
+        now, or (`as_of`, a record number: an appeal) those that stood before that record."""
         if not self.fill_history or event.get("kind") != "comment":
             return event, None
         author = author or author_key(event)
         if author is None:
             return event, None
-        removed = w.removed_count(author)
-        if item is not None and item.removed:
-            removed -= 1  # an edit of an item that was itself removed: count only earlier ones
+        if as_of is not None:
+            removed = w.removed_as_of(author, as_of, item.key if item is not None else None)
+        else:
+            removed = w.removed_count(author)
+            if item is not None and item.removed:
+                removed -= 1  # an edit of an item that was itself removed: count only earlier ones
         given = event.get("author_history") if isinstance(event.get("author_history"), dict) else {}
         try:
             given_n = int(given.get("removed_before") or 0)
@@ -286,8 +302,8 @@ class Moderator:
         return {**event, "author_history": history}, _Inputs(value, removed)
 
     def _evaluate_and_record(self, w: Writer, ing: Ingested, event: dict, *, reason: str,
-                             extra: dict | None = None) -> Outcome:
-        inputs_event, inputs = self._with_history(w, event, ing.item)
+                             extra: dict | None = None, as_of: int | None = None) -> Outcome:
+        inputs_event, inputs = self._with_history(w, event, ing.item, as_of=as_of)
         verdict = self.policy.evaluate(inputs_event)
         return self._record(w, ing, verdict, inputs, reason=reason, extra=extra)
 

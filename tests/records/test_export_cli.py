@@ -73,6 +73,21 @@ def test_csv_export(filled):
     assert "clinton 3.4.3.A" in rows[1]["citations"] and rows[1]["policies"].startswith("clinton")
 
 
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0",
+                                  "-2+3", "@SUM(A1:A9)", "\tleading tab", "\rleading return"])
+def test_csv_export_neutralises_formula_cells_and_json_keeps_them(tmp_path, text):
+    """OWASP's CSV-injection rule: a cell starting = + - @ tab or CR gets a leading quote; JSON is exact."""
+    with open_archive(str(tmp_path / "a.db")) as a:
+        a.record(comment(1, text=text, author="=cmd"))
+        a.record(comment(2, text="A normal comment = fine"))
+        buf = io.StringIO()
+        write_csv(export_rows(a), buf)
+        rows = list(csv.DictReader(io.StringIO(buf.getvalue(), newline="")))
+        assert rows[0]["text"] == "'" + text and rows[0]["author_id"] == "'=cmd"
+        assert rows[1]["text"] == "A normal comment = fine" and rows[1]["record"] == "2"
+        assert next(iter(export_rows(a)))["text"] == text          # JSON export unchanged
+
+
 def test_moderate_command_streams_verdicts(tmp_path):
     db = str(tmp_path / "mod.db")
     lines = [json.dumps(comment(i, text=PROFANE if i % 2 else "Nice work")) for i in range(20)]

@@ -116,6 +116,40 @@ def test_appeal_is_recorded_and_re_evaluated(mod):
     assert mod.archive.verify().ok
 
 
+def _rules(verdict) -> set[str]:
+    return {f.rule for f in verdict.findings}
+
+
+def test_an_appeal_judges_with_the_history_as_of_the_appealed_comment(mod):
+    """Removals that came after the appealed comment cannot make its appeal worse (Clinton 3.5.5's
+    repeat-violator rule would otherwise fire on the author's later comments)."""
+    first = mod.handle(comment(40, text=PROFANE, author="u40"))
+    assert first.decision == "remove" and "repeat_violator" not in _rules(first)
+    later = [mod.handle(comment(41 + i, text=PROFANE, author="u40")) for i in range(2)]
+    assert all("repeat_violator" in _rules(v) for v in later)      # now a repeat violator
+    mod.handle({"kind": "action", "id": "a40", "platform": "facebook",
+                "action": {"type": "delete_comment", "target": {"kind": "comment", "id": "c99"}},
+                "actor": {"id": "staff", "role": "coordinator", "authorized": True}})
+    appealed = mod.appeal("c40", "I was quoting the mayor.")
+    assert _rules(appealed) == _rules(first)
+    assert {o.action for o in appealed.obligations} == {o.action for o in first.obligations}
+    record = list(mod.archive.records(kind="verdict"))[-1].content()
+    assert record["inputs"]["author_history"] == {"from_archive": 0, "removed_before": 0}
+    # the later comments' own appeals count what came before each of them
+    assert mod.appeal("c42", "me too").decision == "remove"
+    assert list(mod.archive.records(kind="verdict"))[-1].content()["inputs"]["author_history"]["from_archive"] == 2
+    assert mod.archive.verify().ok
+
+
+def test_an_appeal_of_an_edit_counts_removals_before_the_edit(mod):
+    mod.handle(comment(50, text=PROFANE, author="u50"))                  # removed
+    mod.handle(comment(51, text=PROFANE, author="u50"))                  # removed, repeat
+    mod.handle(comment(50, text="edited: " + PROFANE, author="u50"))     # c50 v2, after c51's removal
+    appealed = mod.appeal("c50", "please")
+    assert list(mod.archive.records(kind="verdict"))[-1].content()["inputs"]["author_history"]["from_archive"] == 1
+    assert "repeat_violator" in _rules(appealed)
+
+
 def test_a_malformed_event_is_refused_and_nothing_is_recorded(mod):
     with pytest.raises(policykit.EventError):
         mod.handle({"kind": "comment", "id": "bad", "txt": "typo"})

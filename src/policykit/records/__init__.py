@@ -11,7 +11,7 @@ appeals, holds and purges are records in one hash chain. See docs/records.md.
 
 from __future__ import annotations
 
-from .errors import ArchiveError, CorruptArchive, DiskFull, ForeignArchive
+from .errors import ArchiveError, CheckpointError, CorruptArchive, DiskFull, ForeignArchive
 from .export import ExportFilter, export_rows, write_csv, write_jsonl
 from .retention import Hold, RetentionError, RetentionRule
 from .store import Archive, Ingested, ItemState, Record, RetentionReport, VerifyResult
@@ -35,6 +35,6 @@ def open_archive(url: str, *, create: bool = True) -> Archive:
     return SQLiteArchive(url, create=create)
 
 
-__all__ = ["Archive", "ArchiveError", "CorruptArchive", "DiskFull", "ExportFilter", "ForeignArchive", "Hold",
+__all__ = ["Archive", "ArchiveError", "CheckpointError", "CorruptArchive", "DiskFull", "ExportFilter", "ForeignArchive", "Hold",
            "Ingested", "ItemState", "Record", "RetentionError", "RetentionReport", "RetentionRule", "VerifyResult", "export_rows",
            "open_archive", "write_csv", "write_jsonl"]

@@ -19,4 +19,9 @@ class DiskFull(ArchiveError):
     """A write failed for lack of space. The batch was rolled back: nothing of it was recorded."""
 
 
-__all__ = ["ArchiveError", "CorruptArchive", "DiskFull", "ForeignArchive"]
+class CheckpointError(ArchiveError):
+    """A signing or verifying key cannot be used (missing, unreadable, not Ed25519, readable by others),
+    or a checkpoint cannot be read or written."""
+
+
+__all__ = ["ArchiveError", "CheckpointError", "CorruptArchive", "DiskFull", "ForeignArchive"]

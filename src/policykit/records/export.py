@@ -20,7 +20,7 @@ from .store import Archive, Record, normalize_time
 CSV_COLUMNS = ("record", "key", "platform", "id", "kind", "version", "latest_version", "at", "recorded_at",
                "author_id", "author_name", "account_id", "account_handle", "text", "url", "links", "action",
                "target", "status", "decision", "policies", "rules", "citations", "actions", "appeals", "evidence",
-               "purged", "hash")
+               "purged", "hash", "error")
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ExportFilter:
     until: str | None = None     # ISO date (inclusive: the whole day) or time (exclusive)
     text: str | None = None      # substring of the content's text
     decision: str | None = None  # allow | review | remove | deny | none (never judged)
-    kind: str | None = None      # post | comment | account | action
+    kind: str | None = None      # post | comment | account | action | rejected (input that was no valid event)
 
     def bounds(self) -> tuple[str | None, str | None]:
         since = normalize_time(self.since) if self.since else None
@@ -130,6 +130,9 @@ def export_rows(archive: Archive, flt: ExportFilter | None = None, *, chunk: int
     """The rows a request selects, in chain order."""
     flt = flt or ExportFilter()
     since, until = flt.bounds()
+    if flt.kind == "rejected":
+        yield from _rejected_rows(archive, flt, since, until)
+        return
     want_decision = flt.decision.lower() if flt.decision else None
     batch: list[tuple[Record, dict | None]] = []
 
@@ -208,6 +211,27 @@ def export_rows(archive: Archive, flt: ExportFilter | None = None, *, chunk: int
         yield from emit()
 
 
+def _rejected_rows(archive: Archive, flt: ExportFilter, since: str | None, until: str | None) -> Iterator[dict[str, Any]]:
+    """Input that was not a valid event, as received (`rejected` records): it names no author or
+    account the archive can trust, so only the time and text filters apply, and it has no verdict."""
+    if flt.author or flt.account or (flt.decision and flt.decision != "none"):
+        return
+    for rec in archive.records(kind="rejected"):
+        if (since and rec.recorded_at < since) or (until and rec.recorded_at >= until):
+            continue
+        data = rec.content()
+        data = data if isinstance(data, dict) else {}
+        text = data.get("input")
+        if flt.text and flt.text.lower() not in str(text or "").lower():
+            continue
+        yield {"record": rec.seq, "key": rec.subject, "platform": None, "id": None, "kind": "rejected",
+               "version": None, "latest_version": None, "at": None, "recorded_at": rec.recorded_at, "url": None,
+               "links": [], "text": text, "author": None, "account": None, "action": None, "status": "rejected",
+               "decision": None, "verdicts": [], "citations": [], "actions": [], "appeals": [], "evidence": [],
+               "error": data.get("error"), "path": data.get("path"), "line": data.get("line"),
+               "purged": rec.data is None, "hash": rec.hash}
+
+
 def _ident(actor: Any) -> str | None:
     if isinstance(actor, dict):
         v = actor.get("id") or actor.get("name")
@@ -245,19 +269,35 @@ def csv_row(row: dict[str, Any]) -> dict[str, Any]:
         "actions": "; ".join(f"{a['type']}@{a['at'] or ''}#{a['record']}" for a in row["actions"]),
         "appeals": "; ".join(str(a.get("text", "")) for a in row["appeals"]),
         "evidence": " ".join(str(s) for s in row["evidence"]),
-        "purged": "yes" if row["purged"] else "", "hash": row["hash"],
+        "purged": "yes" if row["purged"] else "", "hash": row["hash"], "error": row.get("error"),
     }
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading `'`, which makes it text.
+
+    A records clerk opens the export in Excel or LibreOffice; a comment reading `=HYPERLINK(...)` or
+    `@SUM(...)` must show as what was written, not run. Numbers the export writes itself (record
+    numbers, versions) are not text and are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Rows as CSV, one per item version; text cells that would start a formula are neutralised."""
     writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow(csv_row(row))
+        writer.writerow({k: neutralise(v) for k, v in csv_row(row).items()})
         n += 1
     out.flush()
     return n
 
 
-__all__ = ["CSV_COLUMNS", "ExportFilter", "export_rows", "write_csv", "write_jsonl"]
+__all__ = ["CSV_COLUMNS", "FORMULA_STARTS", "ExportFilter", "export_rows", "neutralise", "write_csv", "write_jsonl"]

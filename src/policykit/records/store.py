@@ -31,6 +31,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 from .chain import GENESIS, data_hash, record_hash
+from .derived import AUTHOR, REMOVAL_ACTIONS, REMOVED, Replay, content_digest, event_facts, is_target_record, verdict_facts
 from .errors import ArchiveError
 from .retention import Hold, RetentionRule, utcnow
 
@@ -43,11 +44,13 @@ _RECORD_SELECT = ", ".join(RECORD_COLUMNS)
 
 #: Kinds of record. `event`: an event seen (a new item or a new version of one); `verdict`: a policy's
 #: decision on an item version; `evidence`: what was documented before a removal; `appeal`; `read`;
-#: `hold` / `release`; `purge`: content erased under a retention rule; `retention`: a rule declared.
-RECORD_KINDS = ("event", "verdict", "evidence", "appeal", "read", "hold", "release", "purge", "retention")
-CONTENT_KINDS = ("event", "verdict", "evidence", "appeal")  # what retention may erase
+#: `hold` / `release`; `purge`: content erased under a retention rule; `retention`: a rule declared;
+#: `checkpoint`: a signed chain head (records/checkpoint.py); `rejected`: an input line that was not a
+#: valid event, as received (a stream records it so that nothing received goes unrecorded).
+RECORD_KINDS = ("event", "verdict", "evidence", "appeal", "read", "hold", "release", "purge", "retention",
+                "checkpoint", "rejected")
+CONTENT_KINDS = ("event", "verdict", "evidence", "appeal", "rejected")  # what retention may erase
 
-REMOVAL_ACTIONS = {"delete_comment": "deleted", "delete_post": "deleted", "hide_comment": "hidden"}
 _CONTENT_FIELDS = ("text", "links", "media")
 
 
@@ -232,6 +235,7 @@ class Prepared:
     item: ItemState | None
     duplicate: bool
     author: str | None = None
+    seen: tuple[int, int] | None = None  # (version, event record seq) this content was recorded as
 
 
 @dataclass
@@ -245,6 +249,9 @@ class VerifyResult:
     bad_count: int = 0
     purged: int = 0
     seconds: float = 0.0
+    unchecked_items: int = 0   # items whose derived rows depend on content erased before purges kept facts
+    checkpoints: int = 0       # valid signed checkpoints (in the chain and in the checkpoint file)
+    latest_checkpoint: dict | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -290,12 +297,14 @@ class Writer:
         self._dirty_authors: set[str] = set()
         self._verdicts: dict[tuple[str, str], tuple[int, int, str] | None] = {}
         self._dirty_verdicts: set[tuple[str, str]] = set()
+        self._versions: dict[tuple[str, str], tuple[int, int]] = {}  # (key, digest) -> (version, seq) written here
         self.prior_rows: list[tuple] = []  # the previous batch's records (maybe not yet readable)
         self.prior_pending: dict[int, str] = {}
         if after is not None:  # only what that batch changed: older batches are committed and readable
             self._items.update((k, after._items[k]) for k in after._dirty_items)
             self._authors.update((k, after._authors[k]) for k in after._dirty_authors)
             self._verdicts.update((k, after._verdicts[k]) for k in after._dirty_verdicts)
+            self._versions.update(after._versions)
             self.prior_rows, self.prior_pending = after.rows, after.pending
         self._holds: list[tuple] = []
         self._releases: list[tuple] = []
@@ -386,6 +395,30 @@ class Writer:
             for x, n in a._all(f"SELECT author, removed FROM {T}authors WHERE author IN ({marks})", chunk):
                 self._authors[x] = n
 
+    def removed_as_of(self, author: str, before: int, exclude: str | None = None) -> int:
+        """How many of `author`'s items (other than `exclude`) stood removed just before record `before`:
+        the history an appeal judges with, so that nothing recorded later can make it worse. Replays the
+        records of the author's items and of the actions on them (`derived.Replay`), up to `before`."""
+        T, src = self.archive.T, self.src
+        keys = [r[0] for r in src._all(f"SELECT DISTINCT subject FROM {T}records WHERE kind = 'event' AND "
+                                       f"author = ? AND seq < ?", (author, before))]
+        subjects = set(keys)
+        for chunk in _chunks(keys, 400):
+            subjects.update(r[0] for r in src._all(
+                f"SELECT DISTINCT subject FROM {T}records WHERE kind = 'event' AND seq < ? AND target IN "
+                f"({', '.join('?' for _ in chunk)})", [before, *chunk]))
+        rows: list[tuple] = []
+        for chunk in _chunks(sorted(subjects), 400):
+            rows.extend(src._all(f"SELECT seq, kind, subject, version, recorded_at, author, account, target, decision, "
+                                 f"data, data_hash FROM {T}records WHERE seq < ? AND subject IN "
+                                 f"({', '.join('?' for _ in chunk)})", [before, *chunk]))
+        replay = Replay(self.archive._purge_facts())
+        for row in sorted(rows):
+            replay.feed(*row)
+        replay.finish()
+        return sum(1 for k in keys if k != exclude and (it := replay.items.get(k)) is not None
+                   and it[REMOVED] and it[AUTHOR] == author)
+
     def put_item(self, state: ItemState) -> None:
         self._items[state.key] = state
         self._dirty_items.add(state.key)
@@ -414,9 +447,42 @@ class Writer:
             self._verdicts[k] = None if row is None else (row[0], row[1], row[2])
         return self._verdicts[k]
 
-    def put_verdict(self, key: str, policy: str, version: int, seq: int, decision: str) -> None:
+    def put_verdict(self, key: str, policy: str, version: int, seq: int, decision: str, latest: bool = True) -> None:
+        """Keep the verdict as the item's latest by this policy unless it judges an older version than
+        the one already kept (a replayed old version judged for the first time): `item_verdicts` holds
+        the verdict on the highest version, the last recorded among those (what `derived` recomputes)."""
+        if not latest:
+            cur = self.latest_verdict(key, policy)
+            if cur is not None and cur[0] > version:
+                return
         self._verdicts[(key, policy)] = (version, seq, decision)
         self._dirty_verdicts.add((key, policy))
+
+    def verdict_on(self, key: str, version: int, policy: str) -> int | None:
+        """The seq of `policy`'s last verdict on version `version` of `key`, or None."""
+        for rows in (self.rows, self.prior_rows):
+            for row in reversed(rows):
+                if row[1] == "verdict" and row[2] == key and row[3] == version \
+                        and verdict_facts(row[10])[0] == policy:
+                    return row[0]
+        for seq, data in self.src._all(f"SELECT seq, data FROM {self.archive.T}records WHERE subject = ? AND "
+                                       f"kind = 'verdict' AND version = ? ORDER BY seq DESC", (key, version)):
+            if data is not None and verdict_facts(data)[0] == policy:
+                return seq
+        return None
+
+    def find_version(self, key: str, digest: str) -> tuple[int, int] | None:
+        """(version, event record seq) under which this exact content of `key` was recorded, if any
+        version of it was: what makes replaying a stream with edits idempotent."""
+        got = self._versions.get((key, digest))
+        if got is not None:
+            return got
+        for version, seq, dh, data in self.src._all(
+                f"SELECT version, seq, data_hash, data FROM {self.archive.T}records WHERE subject = ? AND "
+                f"kind = 'event' ORDER BY seq", (key,)):
+            if content_digest(dh, data) == digest:
+                return version, seq
+        return None
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -429,16 +495,20 @@ class Writer:
         else:
             canon, digest, platform, pid, key = pre[:5]
         item = self.item(key)
-        return Prepared(canon, digest, platform, pid, key, item, item is not None and item.digest == digest,
-                        author_key(event) if pre is None or len(pre) < 6 else pre[5])
+        seen = None
+        if item is not None:
+            seen = (item.version, item.event_seq) if item.digest == digest else self.find_version(key, digest)
+        return Prepared(canon, digest, platform, pid, key, item, seen is not None,
+                        author_key(event) if pre is None or len(pre) < 6 else pre[5], seen)
 
     def ingest(self, event: dict, prepared: "Prepared | None" = None) -> Ingested:
-        """Record an event unless this exact content was recorded under its key before (a redelivery).
-        The same key with different content is an edit: a new version of the item."""
+        """Record an event unless this exact content was recorded under its key before, as any version
+        (a redelivery, or a stream replayed after a crash). The same key with content never recorded
+        is an edit: a new version of the item."""
         p = prepared or self.lookup(event)
         canon, digest, platform, pid, key, item = p.canon, p.digest, p.platform, p.pid, p.key, p.item
-        if item is not None and item.digest == digest:
-            return Ingested(key, item.version, item.event_seq, True, item, event)
+        if item is not None and p.seen is not None:
+            return Ingested(key, p.seen[0], p.seen[1], True, item, event)
         version = item.version + 1 if item is not None else 1
         kind = str(event.get("kind"))
         author, account = (p.author if prepared is not None else author_key(event)), account_key(event)
@@ -458,6 +528,7 @@ class Writer:
             if item.status == "published":
                 item.status = "edited"
         self.put_item(item)
+        self._versions[(key, digest)] = (version, rec.seq)
         if target_key is not None:
             self._ingest_target(target, target_key, event, action)
         return Ingested(key, version, rec.seq, False, item, event, rec)
@@ -475,7 +546,7 @@ class Writer:
         if not has_content:
             return
         canon, digest = event_digest(target)
-        if titem is not None and titem.digest == digest:
+        if titem is not None and (titem.digest == digest or self.find_version(key, digest) is not None):
             return
         platform = event_platform(target, parent)
         version = titem.version + 1 if titem is not None else 1
@@ -492,6 +563,7 @@ class Writer:
             if titem.status == "published":
                 titem.status = "edited"
         self.put_item(titem)
+        self._versions[(key, digest)] = (version, rec.seq)
 
     def apply_action(self, ing: Ingested, decision: str | None) -> None:
         """A deletion or hide that is allowed to proceed marks its target removed (the content stays)."""
@@ -527,7 +599,8 @@ class Writer:
         item = ing.item
         rec = self.append("verdict", text, subject=ing.key, version=ing.version, author=item.author,
                           account=item.account, decision=decision)
-        self.put_verdict(ing.key, str(policy.get("name")), ing.version, rec.seq, decision)
+        self.put_verdict(ing.key, str(policy.get("name")), ing.version, rec.seq, decision,
+                         latest=ing.version >= item.version)
         if item.kind in ("comment", "post"):
             if decision == "remove":
                 if not item.removed:
@@ -784,9 +857,11 @@ class Archive:
             return w.append(kind, data, **columns)
 
     def mark_read(self, key: str, by: str | None = None) -> Record:
-        """Note that a person has read an item (what `retain until read` waits for)."""
+        """Note that a person has read an item, or a rejected input (`rejected:…`): what `retain until
+        read` waits for."""
         with self.writing() as w:
-            if w.item(key) is None:
+            if w.item(key) is None and self._one(f"SELECT 1 FROM {self.T}records WHERE subject = ? AND "
+                                                 f"kind = 'rejected' LIMIT 1", (key,)) is None:
                 raise ArchiveError(f"no item {key!r} in {self.url}")
             return w.append("read", {"event": key, "by": by}, subject=key)
 
@@ -859,21 +934,41 @@ class Archive:
 
     # -- verification ----------------------------------------------------------------------------
 
-    def verify(self, *, expect_head: str | None = None,
-               progress: Callable[[int], None] | None = None) -> VerifyResult:
+    def verify(self, *, expect_head: str | None = None, progress: Callable[[int], None] | None = None,
+               keys: list[bytes] | None = None, checkpoints: str | None = None,
+               max_age: Any = None) -> VerifyResult:
         """Walk the whole chain: contiguous sequence numbers, each `prev` the hash before, each hash
         recomputed, each content hash recomputed, every erased content accounted for by a purge record,
-        and the head equal to the one the archive last committed. Names the first bad record."""
+        the head equal to the one the archive last committed, and the derived tables equal to what the
+        records say. Names the first bad record.
+
+        Checkpoints (records/checkpoint.py), from the chain and from the checkpoint file (`checkpoints`,
+        else the one beside an SQLite archive), are checked too: each signs a record the chain still
+        holds with that hash, for this archive. With `keys` (trusted raw Ed25519 public keys) each must
+        be signed by one of them and at least one must exist; `max_age` (a timedelta) fails an archive
+        whose newest checkpoint is older."""
         import time
+        from pathlib import Path
+
+        from . import checkpoint as ck
 
         t0 = time.perf_counter()
-        problems: list[tuple[int, str]] = []
+        cp_file = Path(checkpoints) if checkpoints else ck.default_file(self)
+        from_file, file_problems = ck.read_file(cp_file) if cp_file is not None else ([], [])
+        if checkpoints and not cp_file.exists():  # type: ignore[union-attr]
+            file_problems.append(f"there is no checkpoint file {checkpoints}")
+        wanted = {cp.seq for cp in from_file}
+        hashes: dict[int, str] = {}
+        in_chain: list[tuple[int, str, str | None]] = []
+        problems: list[tuple[int | None, str]] = []
         purged_missing: dict[int, None] = {}
         purge_listed: set[int] = set()
         expected, prev, n, purged = 1, GENESIS, 0, 0
         sha = __import__("hashlib").sha256
-        with self.reading("verify the archive"):
+        with self.reading("verify the archive"), _no_gc():
             meta = {k: v for k, v in self._all(f"SELECT key, value FROM {self.T}meta")}
+            replay = Replay(self._purge_facts())
+            feed = replay.feed
             for row in self._iter(f"SELECT {_RECORD_SELECT} FROM {self.T}records ORDER BY seq", (), 20000):
                 (seq, kind, subject, version, recorded_at, ev_at, author, account, target, decision, data,
                  dh, rprev, rhash) = row
@@ -896,16 +991,25 @@ class Archive:
                 if h != rhash:
                     problems.append((seq, f"record {seq} ({kind} {subject or ''}) has been altered: its hash "
                                           f"does not match its fields"))
-                if kind == "purge" and data is not None:
+                if seq in wanted:
+                    hashes[seq] = rhash
+                if kind == "checkpoint":
+                    in_chain.append((seq, rprev, data))
+                elif kind == "purge" and data is not None:
                     try:
                         for a, b in json.loads(data).get("records", []):
                             purge_listed.update(range(a, b + 1))
                     except (ValueError, TypeError, AttributeError):
                         problems.append((seq, f"purge record {seq} is unreadable"))
+                try:
+                    feed(seq, kind, subject, version, recorded_at, author, account, target, decision, data, dh)
+                except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                    problems.append((seq, f"record {seq} ({kind} {subject or ''}) cannot be replayed: {exc}"))
                 prev = rhash
                 expected = seq + 1
                 if progress is not None and n % 100000 == 0:
                     progress(n)
+            problems.extend((None, p) for p in self._compare_derived(replay.finish()))
         for seq in purged_missing:
             if seq not in purge_listed:
                 problems.append((seq, f"record {seq}'s content was erased, but no purge record says so"))
@@ -918,12 +1022,87 @@ class Archive:
                                   f"removed or the head was altered"))
         if expect_head is not None and expect_head not in (head_hash, head_hash[:len(expect_head)]):
             problems.append((head_seq + 1, f"the chain head is {head_hash}, not the expected {expect_head}"))
-        problems.sort(key=lambda p: p[0])
+        cc = ck.check(meta.get("archive_id"), in_chain, hashes, head_seq, from_file, file_problems, keys, max_age)
+        problems.extend(cc.problems)
+        problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
         result = VerifyResult(not problems, n, head_seq, head_hash, purged=purged,
-                              seconds=round(time.perf_counter() - t0, 3))
+                              seconds=round(time.perf_counter() - t0, 3), unchecked_items=len(replay.unknown),
+                              checkpoints=cc.count, latest_checkpoint=cc.latest.to_json() if cc.latest else None)
         if problems:
             result.first_bad, result.problem, result.bad_count = problems[0][0], problems[0][1], len(problems)
         return result
+
+    def _purge_facts(self) -> dict[int, dict]:
+        """{seq: facts} kept by the purge records for the records they erased (see `derived`)."""
+        facts: dict[int, dict] = {}
+        for (data,) in self._all(f"SELECT data FROM {self.T}records WHERE kind = 'purge' AND data IS NOT NULL"):
+            try:
+                kept = json.loads(data).get("facts") or {}
+                facts.update((int(k), v) for k, v in kept.items() if isinstance(v, dict))
+            except (ValueError, TypeError, AttributeError):
+                continue  # an unreadable purge record is reported by the chain walk
+        return facts
+
+    def _compare_derived(self, replay: Replay) -> list[str]:
+        """Every derived-table row that differs from what the chain says it must be (at most 20 named)."""
+        T = self.T
+        found = replay.compare(
+            self._iter(f"SELECT key, platform, pid, kind, version, digest, event_seq, author, account, removed, "
+                       f"status FROM {T}items"),
+            self._all(f"SELECT key, policy, version, seq, decision FROM {T}item_verdicts"),
+            self._all(f"SELECT author, removed FROM {T}authors"),
+            self._all(f"SELECT id, reason, subject, author, account, placed_seq, placed_at, released_seq "
+                      f"FROM {T}holds"), T)
+        out: list[str] = []
+        for problem in found:
+            out.append(problem)
+            if len(out) >= 20:
+                break
+        return out
+
+    def _facts_for(self, seqs: list[int]) -> dict[str, dict]:
+        """What the replay needs of records about to be erased (their kind, an action's type, a verdict's
+        policy; no content), for the purge record to keep."""
+        T, out = self.T, {}
+        for i in range(0, len(seqs), 400):
+            chunk = seqs[i:i + 400]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._all(f"SELECT seq, kind, subject, data, data_hash, recorded_at FROM {T}records "
+                             f"WHERE seq IN ({marks}) AND kind IN ('event', 'verdict')", chunk)
+            before = [r[0] - 1 for r in rows if r[1] == "event"]
+            prevs = {r[0]: r for r in self._all(
+                f"SELECT seq, kind, target, recorded_at, data FROM {T}records WHERE seq IN "
+                f"({', '.join('?' for _ in before)})", before)} if before else {}
+            for seq, kind, subject, data, dh, recorded_at in rows:
+                if data is None:
+                    continue
+                if kind == "verdict":
+                    policy, reason = verdict_facts(data)
+                    out[str(seq)] = {"policy": policy, "reason": reason}
+                else:
+                    p = prevs.get(seq - 1)
+                    as_target = p is not None and is_target_record(p[:4], seq, subject, recorded_at)
+                    out[str(seq)] = event_facts(data, dh, (p[4] or "{}") if as_target else None)
+        return out
+
+    def sign_checkpoint(self, key: Any, *, file: str | None = None, when: datetime | None = None) -> tuple[Any, Any]:
+        """Sign the chain head with `key` (an Ed25519 private key), record the checkpoint in the chain and
+        append it to the checkpoint file (`file`, else the one beside an SQLite archive). Returns the
+        checkpoint and the file written (None for none)."""
+        from pathlib import Path
+
+        from . import checkpoint as ck
+
+        path = Path(file) if file else ck.default_file(self)
+        with self.writing("record a checkpoint") as w:
+            if w.seq == 0:
+                raise ArchiveError(f"the archive {self.url} is empty: there is no head to checkpoint yet")
+            row = self._one(f"SELECT value FROM {self.T}meta WHERE key = 'archive_id'")
+            cp = ck.sign(row[0] if row else "", w.seq, w.hash, key, when)
+            w.append("checkpoint", cp.to_json())
+        if path is not None:
+            ck.append_to_file(path, cp)
+        return cp, path
 
     # -- retention -------------------------------------------------------------------------------
 
@@ -962,11 +1141,12 @@ class Archive:
                            f"AND {has_content} GROUP BY subject")
             elif rule.after == "event":
                 ref_sql = (f"SELECT subject, MAX(COALESCE(ev_at, recorded_at)) FROM {T}records r "
-                           f"WHERE kind = 'event' AND subject IS NOT NULL AND {has_content} GROUP BY subject")
+                           f"WHERE kind IN ('event', 'rejected') AND subject IS NOT NULL AND {has_content} "
+                           f"GROUP BY subject")
             else:
                 ref_sql = (f"SELECT subject, MAX(recorded_at) FROM {T}records r WHERE subject IS NOT NULL "
-                           f"AND kind IN ('event', 'verdict', 'evidence', 'appeal', 'read') AND {has_content} "
-                           f"GROUP BY subject")
+                           f"AND kind IN ('event', 'verdict', 'evidence', 'appeal', 'read', 'rejected') AND "
+                           f"{has_content} GROUP BY subject")
             expired = [s for s, ref in self._all(ref_sql) if s is not None and ref is not None and ref < cut]
             report.expired = len(expired)
             to_purge: list[str] = []
@@ -994,13 +1174,14 @@ class Archive:
                 if dry_run:
                     self._rollback_pending(w)
                 return report
+            facts = self._facts_for(seqs)
             for i in range(0, len(seqs), 500):
                 chunk = seqs[i:i + 500]
                 marks = ", ".join("?" for _ in chunk)
                 self._exec(f"UPDATE {T}records SET data = NULL WHERE seq IN ({marks})", chunk)
             rec = w.append("purge", {"rule": rule.to_json(), "policy": policy, "cutoff": cut,
                                      "items": len(to_purge), "records": _ranges(seqs),
-                                     "held": report.held, "exempt": report.exempt})
+                                     "held": report.held, "exempt": report.exempt, "facts": facts})
             report.record = rec.seq
         return report
 
@@ -1009,6 +1190,7 @@ class Archive:
         w._dirty_items.clear()
         w._dirty_authors.clear()
         w._dirty_verdicts.clear()
+        w._versions.clear()
         w.seq = w.start_seq
 
     # -- export ----------------------------------------------------------------------------------
@@ -1087,6 +1269,26 @@ class Archive:
 
 def _loads(data: str | None) -> Any:
     return None if data is None else json.loads(data)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the replay builds one small list per item and creates no
+    cycles, and collections that rescan a million live lists again and again would triple verify's time."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _chunks(values: list, size: int) -> Iterator[list]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def _ranges(seqs: list[int]) -> list[list[int]]:
