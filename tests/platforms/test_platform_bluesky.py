@@ -41,9 +41,9 @@ def test_update_is_an_edit(fixture):
     assert "wrong way again" in event["text"]
 
 
-def test_delete_is_an_action_by_the_repo_owner(fixture):
+def test_a_public_delete_is_the_authors_own_withdrawal_not_moderation(fixture):
     [event] = adapt(fixture("bluesky", "jetstream_delete"))
-    assert event["kind"] == "action" and event["action"]["type"] == "delete_comment"
+    assert event["kind"] == "action" and event["action"]["type"] == "withdraw_comment"
     assert event["actor"] == {"id": SPAM, "role": "public"}
     assert event["action"]["target"]["id"] == f"at://{SPAM}/app.bsky.feed.post/3kre3spamxx2k"
     assert event["at"] == "2024-05-01T16:13:20Z"
@@ -122,7 +122,7 @@ def test_firehose_commit_yields_one_event_per_relevant_op(fixture):
     events = adapt(fixture("bluesky", "firehose_commit_multi"))
     assert [e["kind"] for e in events] == ["comment", "action"]
     assert events[0]["account"] == {"id": CITY_DID, "platform": "bluesky"}
-    assert events[1]["action"]["type"] == "delete_comment"
+    assert events[1]["action"]["type"] == "withdraw_comment"
 
 
 def test_non_commit_jetstream_messages_yield_nothing(fixture):

@@ -84,7 +84,7 @@ def test_search_results_note_tweet_and_poll(fixture):
 
 def test_compliance_delete(fixture):
     [event] = adapt(fixture("x", "compliance_delete"))
-    assert event["action"]["type"] == "delete_comment"
+    assert event["action"]["type"] == "withdraw_comment"
     assert event["actor"] == {"id": "1600000000000000009", "role": "public"}
     assert event["action"]["target"]["extra"]["deleted"] is True
     other = {"data": {"tweet_edit": {"tweet": {"id": "1", "author_id": "2"}, "initial_tweet_id": "0"}}}
