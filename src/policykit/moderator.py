@@ -33,12 +33,13 @@ is recognised by its digest: it is answered again, as a duplicate, and not recor
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Iterable
 
 from .records import Archive, ArchiveError, RetentionRule, open_archive
 from .records.store import Ingested, Writer, author_key, dumps, event_digest, event_key, json_str
+from .stream import Rejected
 
 _ARCHIVING = ("archive", "record", "log")
 
@@ -65,10 +66,12 @@ class Outcome:
             return None
         return json.loads(self.verdict_json).get("decision")
 
-    def to_json_line(self) -> str:
-        """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
+    def to_json_line(self, where: dict[str, Any] | None = None) -> str:
+        """The verdict as one JSON line, with a `record` receipt added; or an `error` object. `where`
+        (e.g. `{"line": 7, "index": 2}`) is added to either, to match the answer up with its input."""
         if self.error is not None:
-            answer: dict[str, Any] = {"error": self.error, "path": self.error_path, "key": self.key, **(self.where or {})}
+            answer: dict[str, Any] = {"error": self.error, "path": self.error_path, "key": self.key,
+                                      **(where or self.where or {})}
             if self.record is not None:
                 answer["record"] = {"kind": "rejected", "seq": self.record, "hash": self.hash,
                                     "duplicate": self.duplicate}
@@ -76,68 +79,8 @@ class Outcome:
         receipt = (f'{{"key":{json_str(self.key or "")},"version":{self.version},"seq":{self.record},'
                    f'"hash":"{self.hash}","duplicate":{"true" if self.duplicate else "false"}}}')
         body = self.verdict_json or "{}"
-        return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + "}"
-
-
-#: The most of a rejected input kept in its record (a JSON Lines line is at most 16 MiB anyway).
-REJECTED_INPUT_LIMIT = 16 * 2**20
-
-
-@dataclass(slots=True)
-class Rejected:
-    """An input that is not an event policykit can judge: a line that is not JSON, a payload an adapter
-    refused, an event that raised. `handle_many` answers it with an error Outcome in its place and
-    records it as `rejected`; `input` is what was received (text), `where` where (`line`, `index`)."""
-
-    error: str
-    path: str | None = None
-    input: str | None = None
-    where: dict[str, Any] | None = None
-    cause: BaseException | None = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, exc: BaseException, value: Any = None, where: dict[str, Any] | None = None) -> "Rejected":
-        """The rejection of `value`, which raised `exc`: an EventError says what and where; anything
-        else is named by its type (the event provoked a fault, and is refused rather than judged)."""
-        if _event_error(exc):
-            message, path = str(exc), getattr(exc, "path", None)
-        else:
-            message, path = f"this event could not be judged ({type(exc).__name__}: {_short(exc)})", None
-        return cls(message, path, _as_text(value), where, exc)
-
-    def digest(self) -> str:
-        """What identifies the same rejected input again: its text, or the error when there is none."""
-        basis = self.input if self.input is not None else f"{self.error}\0{self.path}"
-        return sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def record(self) -> dict[str, Any]:
-        return {"error": self.error, "path": self.path, **(self.where or {}), "input": self.input}
-
-
-def _short(exc: BaseException, limit: int = 200) -> str:
-    try:
-        text = str(exc)
-    except Exception:  # an exception whose message itself fails
-        text = ""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _as_text(value: Any) -> str | None:
-    """A rejected input as text for its record: as received when it is text, else its JSON (ASCII, so a
-    lone surrogate survives); None when even that fails (too deep, an integer too long to print)."""
-    if value is None or isinstance(value, str):
-        text = value
-    else:
-        if isinstance(value, bytes):
-            text = value.decode("utf-8", "replace")
-        else:
-            try:
-                text = json.dumps(value, ensure_ascii=True, default=repr)
-            except (ValueError, TypeError, RecursionError, OverflowError):
-                return None
-    if text is not None and len(text) > REJECTED_INPUT_LIMIT:
-        text = text[:REJECTED_INPUT_LIMIT]
-    return text
+        located = "".join(f',"{k}":{json.dumps(v)}' for k, v in where.items()) if where else ""
+        return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + located + "}"
 
 
 def _plain(value: Any) -> Any:
@@ -176,15 +119,6 @@ def _verdict_class() -> Any:
         return Verdict
     except ImportError:  # pragma: no cover - the core always has it
         return None
-
-
-def _event_error(exc: BaseException) -> bool:
-    try:
-        from .errors import EventError
-
-        return isinstance(exc, EventError)
-    except ImportError:  # pragma: no cover
-        return isinstance(exc, ValueError)
 
 
 def policy_ref(policy: Any) -> dict[str, Any]:
