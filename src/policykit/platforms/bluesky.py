@@ -527,7 +527,7 @@ def _created_at(record: Node, ref: _Ref, extra: dict[str, Any] | None = None) ->
             except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range by its offset
                 pass
     if extra is not None:
-        extra["created_at_invalid"] = (raw[:64] if isinstance(raw, str) else
+        extra["created_at_invalid"] = ((raw[:64] if raw.strip() else "(empty)") if isinstance(raw, str) else
                                        "(missing)" if raw is None else f"(a {type(raw).__name__})")
     return ref.time or ref.meta.get("indexed_at")
 
