@@ -194,3 +194,38 @@ def test_any_corrupted_field_is_a_payload_error_or_ignored(platform, path):
                 raise AssertionError(f"{platform}/{path.stem}: {where} = {new!r} raised {exc!r}") from exc
             assert isinstance(events, list)
             json.dumps(events)
+
+
+def test_from_platform_is_exported_at_the_top_level():
+    import policykit
+    import policykit.platforms
+
+    assert policykit.from_platform is policykit.platforms.from_platform
+    assert "from_platform" in policykit.__all__
+
+
+OWN_DELETIONS = [("x", "compliance_delete"), ("bluesky", "jetstream_delete")]
+
+
+@pytest.mark.parametrize(("platform", "name"), OWN_DELETIONS)
+def test_an_authors_own_deletion_is_theirs_and_no_bundled_policy_judges_it_as_moderation(platform, name):
+    import policykit
+
+    payload = json.loads((FIXTURES / platform / f"{name}.json").read_text(encoding="utf-8"))
+    [event] = from_platform(platform, payload, city_accounts=CITY[platform])
+    assert event["action"]["type"] == "withdraw_comment"          # not delete_comment: the city did nothing
+    assert event["actor"] == event["action"]["target"]["author"] and event["actor"]["role"] == "public"
+    for policy in policykit.policies():
+        verdict = policykit.load(policy, _params(policy)).evaluate(event)
+        assert verdict.decision == "allow", (policy, [f.rule for f in verdict.findings])
+
+
+def _params(policy):
+    """What a model policy needs filled in to load."""
+    import policykit
+
+    try:
+        policykit.load(policy)
+    except policykit.PolicyError:
+        return {"city": "Example"}
+    return None
