@@ -378,7 +378,10 @@ def iso_timestamp(node: Node, expected: str = _ISO_EXPECTED) -> str:
         raise node.error(expected, got=raw) from None
     if dt.tzinfo is None:
         raise node.error(expected, got=raw)
-    return render_utc(dt)
+    try:
+        return render_utc(dt)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed off the calendar by its UTC offset
+        raise node.error(expected + " within years 1 to 9999 in UTC", got=raw) from None
 
 
 def iso_from_unix(node: Node, expected: str = "a Unix time in seconds") -> str:
