@@ -208,7 +208,13 @@ def _stream_events(stream: TextIO, name: str, jsonl: bool, lenient: bool = False
         first = _line(stream, name, 1) if not jsonl else ""
         if jsonl or (first.lstrip().startswith("{") and first.rstrip().endswith("}")):
             number = 1
-            if first:
+            if first and lenient:
+                peeked = yield from _lenient_start(stream, name, first)
+                if peeked is None:  # JSON Lines: lines 1 and 2 are answered, the rest follows
+                    yield from _lenient_lines(stream, name, 3)
+                    return
+                first, jsonl = peeked, False
+            elif first:
                 try:
                     event = json.loads(first)
                 except json.JSONDecodeError:
@@ -252,9 +258,33 @@ def _stream_events(stream: TextIO, name: str, jsonl: bool, lenient: bool = False
         yield f"{name}#{number}", event
 
 
+def _lenient_start(stream: TextIO, name: str, first: str) -> Iterator[tuple[str, Any]]:
+    """The first line looks like a JSON object: JSON Lines, unless neither it nor the next line is
+    JSON. Yields lines 1 and 2 (a bad one as its Rejected) and returns None for JSON Lines; for a
+    multi-line document, yields nothing and returns the text read so far, to be read whole."""
+    from .stream import Rejected, decode, not_json
+
+    def parsed(line: str, number: int) -> Any:
+        try:
+            return decode(line)
+        except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
+            return Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
+
+    one = parsed(first, 1)
+    second = _line(stream, name, 2)
+    if isinstance(one, Rejected) and second.strip():
+        two = parsed(second, 2)
+        if isinstance(two, Rejected) or not isinstance(two, dict):
+            return first + second   # e.g. a pretty-printed JSON or YAML document
+    yield f"{name}:1", one
+    if second.strip():
+        yield f"{name}:2", parsed(second, 2)
+    return None
+
+
 def _lenient_lines(stream: TextIO, name: str, number: int) -> Iterator[tuple[str, Any]]:
     """JSON Lines from line `number` on, a bad line answered in its place (a Rejected), never the end."""
-    from .stream import Rejected, decode, too_long
+    from .stream import Rejected, decode, not_json, too_long
 
     first = number
     while True:
@@ -271,7 +301,7 @@ def _lenient_lines(stream: TextIO, name: str, number: int) -> Iterator[tuple[str
             try:
                 yield where, decode(line)
             except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
-                yield where, Rejected(f"not valid JSON: {exc}", input=line, where={"line": number}, cause=exc)
+                yield where, Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
         number += 1
 
 

@@ -27,7 +27,8 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency
     _loads = json.loads
 
-__all__ = ["LineItem", "MAX_LINE", "Rejected", "as_text", "decode", "line_items", "payload_items", "too_long"]
+__all__ = ["LineItem", "MAX_LINE", "Rejected", "as_text", "decode", "line_items", "not_json", "payload_items",
+           "too_long"]
 
 
 @dataclass(slots=True)
@@ -105,6 +106,14 @@ def decode(raw: bytes | str) -> Any:
     return _loads(raw)
 
 
+def not_json(exc: BaseException) -> str:
+    """Why a line is not an event's JSON, in words."""
+    detail = _short(exc)
+    if isinstance(exc, RecursionError) or "depth limit" in detail or "recursion" in detail:
+        return "not valid JSON: nested too deeply to be an event (more than 1,024 levels)"
+    return f"not valid JSON: {detail}"
+
+
 def too_long(number: int, size: int, head: bytes = b"") -> LineItem:
     """The answer for a line longer than MAX_LINE (its first bytes are kept for the record)."""
     where = {"line": number}
@@ -122,8 +131,7 @@ def line_items(raw: bytes | str, number: int, *, platform: str | None = None,
     try:
         value = decode(raw)
     except Exception as exc:  # orjson.JSONDecodeError, and anything a hostile line provokes
-        return [LineItem(where, rejected=Rejected(f"not JSON ({_short(exc)})", input=as_text(raw), where=where,
-                                                  cause=exc))]
+        return [LineItem(where, rejected=Rejected(not_json(exc), input=as_text(raw), where=where, cause=exc))]
     if platform is None:
         return [LineItem(where, event=value)]
     return payload_items(value, platform, city_accounts=city_accounts, where=where, raw=raw)

@@ -208,3 +208,13 @@ def test_no_line_makes_the_stream_layer_raise(platform, line):
         assert item.rejected is not None or item.event is not None or platform is None  # (JSON null is an event)
         if item.rejected is not None:
             assert isinstance(item.rejected, Rejected) and item.rejected.error and item.where["line"] == 1
+
+
+def test_check_on_stdin_goes_on_when_the_very_first_line_is_bad():
+    text = "{bad first}\n" + _comment(1) + "\n" + _comment(2) + "\n"
+    proc = _run("check", "--policy", "clinton", "--format", "jsonl", "-", stdin=text)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert answers[0]["where"] == "<stdin>:1" and [a["decision"] for a in answers[1:]] == ["allow", "allow"]
+    document = _run("check", "--policy", "clinton", "--format", "jsonl", "-", stdin='{"kind": "comment",\n "text": "hi"}\n')
+    assert document.returncode == 0 and json.loads(document.stdout)["decision"] == "allow"  # still a document
