@@ -470,7 +470,7 @@ def _print_verdict(where: str, event: Any, verdict: Verdict, style: _Style, trac
 def cmd_check(args: argparse.Namespace) -> int:
     policies = _load_policies(args.policy or ["nyc"], parse_params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
-    platform = _check_platform(args)
+    platform = platform_arg(args.platform)
     style = _Style(sys.stdout)
     reader = EventReader(args.files, answer_bad_lines=True)
     show = not args.quiet and (args.progress or sys.stderr.isatty())
@@ -544,12 +544,14 @@ def _print_malformed(where: str, rejected: Any, fmt: str) -> None:
                      indent=None if fmt == "jsonl" else 2))
 
 
-def _check_platform(args: argparse.Namespace) -> str | None:
-    if args.platform is None:
+def platform_arg(name: str | None) -> str | None:
+    """The adapter name for `--platform NAME` (built-in or plugin), checked before any input is read:
+    an unknown one is bad usage, listing the known ones."""
+    if name is None:
         return None
     from .platforms import UnknownPlatformError, available_adapters, get_adapter
     try:
-        return get_adapter(args.platform, available_adapters()).name
+        return get_adapter(name, available_adapters()).name
     except UnknownPlatformError as exc:
         raise UsageError(str(exc)) from None
 

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence, TextIO
 
-from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, parse_params
+from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, parse_params, platform_arg
 
 ARCHIVE_ENV = "POLICYKIT_ARCHIVE"
 
@@ -375,17 +375,9 @@ def cmd_moderate(args: argparse.Namespace) -> int:
 
 
 def _platform(args: argparse.Namespace) -> str | None:
-    """The adapter name of --platform, checked before any line is read (an unknown one is bad usage)."""
     if args.city_account and not args.platform:
         raise UsageError("--city-account only means something with --platform NAME")
-    if args.platform is None:
-        return None
-    from .platforms import UnknownPlatformError, available_adapters, get_adapter
-
-    try:
-        return get_adapter(args.platform, available_adapters()).name
-    except UnknownPlatformError as exc:
-        raise UsageError(str(exc)) from None
+    return platform_arg(args.platform)
 
 
 # ---------------------------------------------------------------- records
