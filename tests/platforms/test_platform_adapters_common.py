@@ -279,3 +279,18 @@ def test_any_field_of_a_real_payload_replaced_converts_or_is_refused_for_that_it
             assert "adapter can read (it raised" not in result.error.expected, result.error  # no safety net needed
         else:
             assert isinstance(result.event, dict) and result.event["platform"] == platform
+
+
+def test_convert_reports_a_plugin_adapter_that_fails_instead_of_raising(monkeypatch):
+    import policykit.platforms as platforms
+
+    class Broken:
+        name = "broken"
+        facts = BUILTIN_ADAPTERS["x"].facts
+
+        def adapt(self, payload, *, city_accounts=frozenset()):
+            raise RuntimeError("the plugin's own bug")
+
+    monkeypatch.setattr(platforms, "available_adapters", lambda: {**BUILTIN_ADAPTERS, "broken": Broken()})
+    [result] = convert("broken", {"anything": 1})
+    assert result.event is None and "RuntimeError" in str(result.error) and result.error.platform == "broken"

@@ -93,5 +93,5 @@ def convert(name: str, payload: Any, **options: Any) -> list[Converted]:
         return [*(Converted(None, "", event=event) for event in exc.events), *exc.failures]
     except PlatformPayloadError as exc:
         return [Converted(None, exc.path, error=exc)]
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
+    except Exception as exc:  # a plugin's fault, whatever it is: refused for this payload, reported
         return [Converted(None, "", error=unexpected(adapter.name, "", exc))]

@@ -133,6 +133,11 @@ class Converted:
         return self.error is None
 
 
+#: What an adapter may raise on a payload it did not foresee (besides PlatformPayloadError): refused as
+#: that item's error (see `unexpected`), never a crash of the stream.
+ADAPTER_FAULTS = (ValueError, TypeError, LookupError, AttributeError, RecursionError, ArithmeticError)
+
+
 def unexpected(platform: str, path: str, exc: BaseException) -> PlatformPayloadError:
     """An item that made an adapter fail in a way it did not foresee (a RecursionError on a payload
     nested absurdly deep, a bug): refused like a malformed item, never a crash of the stream."""
@@ -161,7 +166,7 @@ class Page:
         except PlatformPayloadError as exc:
             self.results.append(Converted(index, node.path, error=exc))
             return
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
+        except ADAPTER_FAULTS as exc:
             self.results.append(Converted(index, node.path, error=unexpected(self.platform, node.path, exc)))
             return
         if produced is None:
@@ -233,7 +238,7 @@ class ModuleAdapter:
             return self.function(payload, city_accounts=city_accounts)
         except PlatformPayloadError as exc:
             return [Converted(None, exc.path, error=exc)]
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
+        except ADAPTER_FAULTS as exc:
             return [Converted(None, "", error=unexpected(self.name, "", exc))]
 
     def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
