@@ -23,6 +23,16 @@ def evaluate_many(events, policy: "str | Policy" = "nyc", params=None):
     return compiled.evaluate_many(events)
 
 
+def __getattr__(name: str):
+    """`policykit.from_platform` is `policykit.platforms.from_platform`, imported when first used (the
+    adapters are not loaded by `import policykit`)."""
+    if name == "from_platform":
+        from .platforms import from_platform
+
+        return from_platform
+    raise AttributeError(f"module 'policykit' has no attribute {name!r}")
+
+
 __all__ = ["Diagnostic", "EventError", "Policy", "PolicyError", "PolicyNotFound", "Verdict", "compile_text",
-           "evaluate", "evaluate_many", "load", "parse_event", "policies"]
+           "evaluate", "evaluate_many", "from_platform", "load", "parse_event", "policies"]
 __version__ = "0.1.0"

@@ -175,11 +175,13 @@ class EventReader:
 
     JSON Lines (and JSON files whose lines are objects) are read a line at a time, so memory stays
     constant however long the input; `position()` and `total` say how far through the bytes it is, for
-    the progress bar.
+    the progress bar. With `answer_bad_lines`, a JSON Lines line that is not JSON (or is too long) comes
+    as a `policykit.stream.Rejected` in its place, so a stream goes on; without, it is a UsageError.
     """
 
-    def __init__(self, sources: Sequence[str]) -> None:
+    def __init__(self, sources: Sequence[str], *, answer_bad_lines: bool = False) -> None:
         self.sources = event_sources(sources)
+        self.answer_bad_lines = answer_bad_lines
         self.total: int | None = 0
         for source in self.sources:
             size = _size(source)
@@ -208,7 +210,7 @@ class EventReader:
                 name = source
             self._stream = stream
             try:
-                yield from _stream_events(stream, name, jsonl=name.endswith(".jsonl"))
+                yield from _stream_events(stream, name, jsonl=name.endswith(".jsonl"), lenient=self.answer_bad_lines)
             finally:
                 self._stream = None
                 if source != "-":
@@ -240,12 +242,18 @@ def _line(stream: TextIO, name: str, number: int) -> str:
     return line
 
 
-def _stream_events(stream: TextIO, name: str, jsonl: bool) -> Iterator[tuple[str, Any]]:
+def _stream_events(stream: TextIO, name: str, jsonl: bool, lenient: bool = False) -> Iterator[tuple[str, Any]]:
     try:
         first = _line(stream, name, 1) if not jsonl else ""
         if jsonl or (first.lstrip().startswith("{") and first.rstrip().endswith("}")):
             number = 1
-            if first:
+            if first and lenient:
+                peeked = yield from _lenient_start(stream, name, first)
+                if peeked is None:  # JSON Lines: lines 1 and 2 are answered, the rest follows
+                    yield from _lenient_lines(stream, name, 3)
+                    return
+                first, jsonl = peeked, False
+            elif first:
                 try:
                     event = json.loads(first)
                 except json.JSONDecodeError:
@@ -257,6 +265,9 @@ def _stream_events(stream: TextIO, name: str, jsonl: bool) -> Iterator[tuple[str
                     yield f"{name}:1", event
                     number = 2
             if jsonl or number == 2:
+                if lenient:
+                    yield from _lenient_lines(stream, name, number)
+                    return
                 while True:
                     line = _line(stream, name, number)
                     if not line:
@@ -284,6 +295,62 @@ def _stream_events(stream: TextIO, name: str, jsonl: bool) -> Iterator[tuple[str
         raise UsageError(f"{name}: empty file, no events")
     for number, event in enumerate(_yaml_events(text, name), 1):
         yield f"{name}#{number}", event
+
+
+def _lenient_start(stream: TextIO, name: str, first: str) -> Iterator[tuple[str, Any]]:
+    """The first line looks like a JSON object: JSON Lines, unless neither it nor the next line is
+    JSON. Yields lines 1 and 2 (a bad one as its Rejected) and returns None for JSON Lines; for a
+    multi-line document, yields nothing and returns the text read so far, to be read whole."""
+    from .stream import Rejected, decode, not_json
+
+    def parsed(line: str, number: int) -> Any:
+        try:
+            return decode(line)
+        except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
+            return Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
+
+    one = parsed(first, 1)
+    second = _line(stream, name, 2)
+    if isinstance(one, Rejected) and second.strip():
+        two = parsed(second, 2)
+        if isinstance(two, Rejected) or not isinstance(two, dict):
+            return first + second   # e.g. a pretty-printed JSON or YAML document
+    yield f"{name}:1", one
+    if second.strip():
+        yield f"{name}:2", parsed(second, 2)
+    return None
+
+
+def _lenient_lines(stream: TextIO, name: str, number: int) -> Iterator[tuple[str, Any]]:
+    """JSON Lines from line `number` on, a bad line answered in its place (a Rejected), never the end."""
+    from .stream import Rejected, decode, not_json, too_long
+
+    first = number
+    while True:
+        line = stream.readline(MAX_LINE)
+        if not line:
+            if number == 1 and first == 1 and name != "<stdin>":
+                raise UsageError(f"{name}: empty file, no events")
+            return
+        where = f"{name}:{number}"
+        if len(line) >= MAX_LINE and not line.endswith("\n"):
+            size = len(line) + _skip_rest_of_line(stream)
+            yield where, too_long(number, size, line[:4096].encode("utf-8", "replace")).rejected
+        elif line.strip():
+            try:
+                yield where, decode(line)
+            except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
+                yield where, Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
+        number += 1
+
+
+def _skip_rest_of_line(stream: TextIO) -> int:
+    skipped = 0
+    while True:
+        part = stream.readline(MAX_LINE)
+        skipped += len(part)
+        if not part or part.endswith("\n"):
+            return skipped
 
 
 def _json_line(line: str, name: str, number: int) -> Any:
@@ -442,35 +509,27 @@ def _print_verdict(where: str, event: Any, verdict: Verdict, style: _Style, trac
 def cmd_check(args: argparse.Namespace) -> int:
     policies = _load_policies(args.policy or ["nyc"], parse_params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
+    platform = platform_arg(args.platform)
     style = _Style(sys.stdout)
-    reader = EventReader(args.files)
+    reader = EventReader(args.files, answer_bad_lines=True)
     show = not args.quiet and (args.progress or sys.stderr.isatty())
     progress = Progress(sys.stderr, reader.total, reader.position, show)
     shared_terminal = show and sys.stdout.isatty()  # the bar and the verdicts share the screen
     failed, count, malformed = False, 0, 0
     tally: dict[str, Counter[str]] = {policy.name: Counter() for policy in policies}
     city = frozenset(args.city_account or ())
-    for where, event in _platform_events(iter(reader), args.platform, city):
+    for where, event in _platform_events(iter(reader), platform, city):
         count += 1
         if shared_terminal:
             progress.clear()
-        for policy in policies:
-            try:
-                explanation = policy.explain(event) if args.explain else None
-                verdict = explanation.verdict if explanation else policy.evaluate(event)
-            except EventError as exc:  # one bad event is answered for itself; the stream goes on
-                malformed += 1
-                _print_malformed(where, exc, args.format)
-                break
-            if threshold is not None and SEVERITY[verdict.decision] >= threshold:
-                failed = True
-            if args.format == "summary":
-                tally[policy.name][verdict.decision] += 1
-            elif args.format == "text":
-                _print_verdict(where, event, verdict, style, explanation.trace if explanation else None)
-            else:
-                data = verdict.model_dump(mode="json")
-                print(json.dumps(data, ensure_ascii=False, indent=None if args.format == "jsonl" else 2))
+        decisions = _check_one(where, event, policies, args, style)
+        if decisions is None:
+            malformed += 1
+            decisions = []
+        for policy, decision in zip(policies, decisions):
+            tally[policy.name][decision] += 1
+        if threshold is not None and any(SEVERITY[d] >= threshold for d in decisions):
+            failed = True
         if args.format == "text":
             print()
         if show:
@@ -498,29 +557,77 @@ def _print_summary(tally: dict[str, Counter[str]]) -> None:
             total.update(counts)
 
 
-def _print_malformed(where: str, exc: EventError, fmt: str) -> None:
+def _check_one(where: str, event: Any, policies: list[Any], args: argparse.Namespace, style: Any) -> list[str] | None:
+    """Judge one event under every policy and print the verdicts; the decisions, or None (its error
+    printed in its place) when it is malformed or raises anything while it is judged or written down:
+    the stream goes on either way."""
+    from .stream import Rejected
+
+    if isinstance(event, Rejected):
+        _print_malformed(where, event, args.format)
+        return None
+    judged: list[tuple[Verdict, Any]] = []
+    out: list[str] = []
+    try:
+        for policy in policies:
+            explanation = policy.explain(event) if args.explain else None
+            verdict = explanation.verdict if explanation else policy.evaluate(event)
+            judged.append((verdict, explanation.trace if explanation else None))
+            if args.format not in ("text", "summary"):
+                data = verdict.model_dump(mode="json")
+                out.append(json.dumps(data, ensure_ascii=False, indent=None if args.format == "jsonl" else 2))
+    except Exception as exc:  # an EventError, or a fault a hostile event provokes: answered for itself
+        _print_malformed(where, Rejected.of(exc, None), args.format)
+        return None
+    if args.format == "text":
+        for verdict, trace in judged:
+            _print_verdict(where, event, verdict, style, trace)
+    elif out:
+        print("\n".join(out))
+    return [verdict.decision for verdict, _ in judged]
+
+
+def _print_malformed(where: str, rejected: Any, fmt: str) -> None:
     """A malformed event's answer, in the stream's own format, in its place: the caller can match it up."""
+    cause = getattr(rejected, "cause", None)
     if fmt == "text":
-        print(f"{where}  MALFORMED EVENT: {exc}")
+        print(f"{where}  MALFORMED EVENT: {rejected.error}")
         return
-    problems = [{"path": p.path, "expected": p.expected, "got": p.got} for p in exc.problems]
+    if isinstance(cause, EventError):
+        problems = [{"path": p.path, "expected": p.expected, "got": p.got} for p in cause.problems]
+    else:
+        problems = [{"path": rejected.path or "", "expected": rejected.error, "got": None}]
     print(json.dumps({"where": where, "error": "malformed event", "problems": problems}, ensure_ascii=False,
                      indent=None if fmt == "jsonl" else 2))
 
 
+def platform_arg(name: str | None) -> str | None:
+    """The adapter name for `--platform NAME` (built-in or plugin), checked before any input is read:
+    an unknown one is bad usage, listing the known ones."""
+    if name is None:
+        return None
+    from .platforms import UnknownPlatformError, available_adapters, get_adapter
+    try:
+        return get_adapter(name, available_adapters()).name
+    except UnknownPlatformError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _platform_events(events: Iterator[tuple[str, Any]], platform: str | None,
                      city_accounts: frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
+    """(where, event) for each event of each native payload (`where[index]` inside a page); an item
+    the adapter refuses comes as its Rejected, in its place."""
     if platform is None:
         yield from events
         return
-    from .platforms import from_platform
+    from .stream import Rejected, payload_items
     for where, payload in events:
-        try:
-            converted = from_platform(platform, payload, city_accounts=city_accounts)
-        except (ValueError, LookupError) as exc:
-            raise UsageError(f"{where}: {exc}") from None
-        for number, event in enumerate(converted):
-            yield f"{where}[{number}]", event
+        if isinstance(payload, Rejected):
+            yield where, payload
+            continue
+        for ordinal, item in enumerate(payload_items(payload, platform, city_accounts=city_accounts)):
+            index = item.where.get("index", ordinal)
+            yield f"{where}[{index}]", item.rejected if item.rejected is not None else item.event
 
 
 # ---------------------------------------------------------------- test

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence, TextIO
 
-from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, parse_params
+from .cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, parse_params, platform_arg
 
 ARCHIVE_ENV = "POLICYKIT_ARCHIVE"
 
@@ -60,6 +60,11 @@ def register(subparsers: Any) -> None:
                    help="events per durable commit at most (default 1000); a slower stream commits what it has")
     p.add_argument("--no-history", action="store_true",
                    help="do not fill author_history.removed_before from the archive")
+    p.add_argument("--platform", metavar="NAME",
+                   help="the lines are native payloads of this platform (webhook deliveries, Jetstream lines, "
+                        "streaming API events), converted by its adapter")
+    p.add_argument("--city-account", action="append", metavar="ID",
+                   help="with --platform: an account id or handle that belongs to the city (its items are posts)")
     p.add_argument("--stats", action="store_true", help="print counts and throughput on stderr at the end")
     p.add_argument("input", nargs="?", default="-", metavar="FILE", help="JSON Lines file (default: stdin)")
     p.set_defaults(func=cmd_moderate, command="moderate")
@@ -252,23 +257,43 @@ def _output(path: str | None) -> Iterator[TextIO]:
 
 # ---------------------------------------------------------------- moderate
 
-def _read_lines(fd: int, max_bytes: int = 1 << 20) -> Iterator[list[bytes]]:
-    """Yield the complete lines available now, as soon as they are: a fast producer gives big
-    chunks (batched into few commits), an interactive one is answered line by line."""
-    rest = b""
+def _read_lines(fd: int, max_bytes: int = 1 << 20) -> Iterator[list[tuple[int, Any]]]:
+    """Yield the complete lines available now, numbered, as soon as they are: a fast producer gives
+    big chunks (batched into few commits), an interactive one is answered line by line. A line longer
+    than MAX_LINE is not kept in memory: it comes as its rejection (a LineItem) instead of bytes."""
+    from .stream import MAX_LINE, too_long
+
+    rest, number = b"", 0
+    skipped, head = 0, b""   # the bytes so far of an overlong line being skipped, and its start
     while True:
         chunk = os.read(fd, max_bytes)
+        out: list[tuple[int, Any]] = []
         if not chunk:
-            if rest.strip():
-                yield [rest]
+            if skipped:
+                out.append((number + 1, too_long(number + 1, skipped, head)))
+            elif rest.strip():
+                out.append((number + 1, rest))
+            if out:
+                yield out
             return
+        if skipped:
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                skipped += len(chunk)
+                continue
+            number += 1
+            out.append((number, too_long(number, skipped + cut, head)))
+            skipped, chunk = 0, chunk[cut + 1:]
         data = rest + chunk
         cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
         rest = data[cut + 1:]
-        yield data[:cut].split(b"\n")
+        for line in data[:cut].split(b"\n") if cut >= 0 else ():
+            number += 1
+            out.append((number, line if len(line) <= MAX_LINE else too_long(number, len(line), line[:4096])))
+        if len(rest) > MAX_LINE:
+            skipped, head, rest = len(rest), rest[:4096], b""
+        if out:
+            yield out
 
 
 def _input_waiting(fd: int) -> bool:
@@ -279,33 +304,35 @@ def _input_waiting(fd: int) -> bool:
         return False
 
 
-def _moderate_stream(moderator: Any, fd: int, out: TextIO, batch: int) -> tuple[dict[str, int], float]:
-    """Judge, record and answer every line of `fd`; a batch's verdicts are written once it is committed."""
-    from .moderator import Outcome
+def _moderate_stream(moderator: Any, fd: int, out: TextIO, batch: int, platform: str | None = None,
+                     city_accounts: frozenset[str] = frozenset()) -> tuple[dict[str, int], float]:
+    """Judge, record and answer every line of `fd`; a batch's answers are written once it is committed.
+
+    Every line is answered, whatever it holds: a line that is not an event (or, with `platform`, a
+    payload item the adapter refuses, or an event that raises while it is judged) is answered by an
+    error line in its place, with its line number (and index in the page), and recorded as rejected;
+    the stream goes on."""
+    from .stream import LineItem, line_items
 
     # A long-running stream allocates many short-lived dicts and no cycles of note: move what is loaded
     # (the compiled policy, detectors) out of the collector's way and collect less often.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    counts = {"events": 0, "duplicates": 0, "errors": 0, "lines": 0}
+    counts = {"events": 0, "duplicates": 0, "errors": 0, "lines": 0, "failed_lines": 0}
+    failed_lines: set[int] = set()
     t0 = time.perf_counter()
-    try:
-        from orjson import loads
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        loads = json.loads
 
-    def answer(part: list[Any], outcomes: list[Any]) -> None:
-        results = iter(outcomes)
+    def answer(part: list[LineItem], outcomes: list[Any]) -> None:
         buf = []
-        for item in part:
-            o = item if isinstance(item, Outcome) else next(results)
+        for item, o in zip(part, outcomes):
             if o.error is not None:
                 counts["errors"] += 1
+                failed_lines.add(item.where["line"])
             else:
                 counts["events"] += 1
                 counts["duplicates"] += o.duplicate
-            buf.append(o.to_json_line())
+            buf.append(o.to_json_line(item.where if platform is not None or o.error is not None else None))
         buf.append("")
         out.write("\n".join(buf))
         out.flush()   # the batch is committed: acknowledge it
@@ -314,25 +341,24 @@ def _moderate_stream(moderator: Any, fd: int, out: TextIO, batch: int) -> tuple[
     # at once when no more input is waiting (an interactive stream is answered line by line).
     with moderator.pipeline() as pipe:
         for lines in _read_lines(fd):
-            pending: list[Any] = []   # per line: an event (dict) or an Outcome (a bad line)
-            for raw in lines:
-                counts["lines"] += 1
-                raw = raw.strip()
-                if not raw:
-                    continue
-                try:
-                    pending.append(loads(raw))
-                except ValueError as exc:
-                    pending.append(Outcome(error=f"line {counts['lines']}: not JSON ({exc})"))
+            pending: list[LineItem] = []
+            for number, raw in lines:
+                counts["lines"] = number
+                if isinstance(raw, LineItem):
+                    pending.append(raw)
+                elif raw.strip():
+                    pending.extend(line_items(raw.strip(), number, platform=platform, city_accounts=city_accounts))
             for i in range(0, len(pending), batch):
                 part = pending[i:i + batch]
-                for done, outcomes in pipe.submit([e for e in part if not isinstance(e, Outcome)], part):
+                events = [it.rejected if it.rejected is not None else it.event for it in part]
+                for done, outcomes in pipe.submit(events, part, [it.where for it in part]):
                     answer(done, outcomes)
             if not _input_waiting(fd):
                 for done, outcomes in pipe.drain():
                     answer(done, outcomes)
         for done, outcomes in pipe.drain():
             answer(done, outcomes)
+    counts["failed_lines"] = len(failed_lines)
     return counts, t0
 
 
@@ -350,11 +376,13 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot read {args.input}: {exc.strerror}") from None
     try:
+        platform = _platform(args)
         policy = _load_policy(args)
         if not args.archive:
             raise UsageError(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
         with Moderator(policy, args.archive, fill_history=not args.no_history) as moderator:
-            counts, t0 = _moderate_stream(moderator, fd, sys.stdout, args.batch)
+            counts, t0 = _moderate_stream(moderator, fd, sys.stdout, args.batch, platform,
+                                          frozenset(args.city_account or ()))
     finally:
         if close_fd:
             os.close(fd)
@@ -364,10 +392,17 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         print(f"moderated {counts['events']} events ({counts['duplicates']} redelivered, {counts['errors']} "
               f"rejected) into {args.archive} in {dt:.2f}s: {rate:,.0f} events/s", file=sys.stderr)
     if counts["errors"]:
-        _err("moderate", f"{counts['errors']} input line(s) were not valid events; see the \"error\" lines in "
-                         f"the output (nothing was recorded for them)")
+        items = f" ({counts['errors']} item(s) refused)" if counts["errors"] != counts["failed_lines"] else ""
+        _err("moderate", f"{counts['failed_lines']} input line(s) were not valid events{items}; see the \"error\" "
+                         f"lines in the output (each recorded as rejected, nothing judged for it)")
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _platform(args: argparse.Namespace) -> str | None:
+    if args.city_account and not args.platform:
+        raise UsageError("--city-account only means something with --platform NAME")
+    return platform_arg(args.platform)
 
 
 # ---------------------------------------------------------------- records

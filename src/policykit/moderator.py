@@ -23,7 +23,11 @@
 4. returns the verdict only once all that is committed.
 
 `handle_many(events)` does the same for a batch in one transaction (one disk sync): what bots and
-`policykit moderate` use for throughput.
+`policykit moderate` use for throughput. A bad item never stops a batch: whatever it raises while
+being prepared, validated or judged (an `EventError`, or anything else a hostile event provokes), it
+gets an `Outcome` with `error`, and a `rejected` record (the input as received, the error, where it
+came from) is written in the same transaction. The same input rejected again (a replay after a crash)
+is recognised by its digest: it is answered again, as a duplicate, and not recorded twice.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any, Iterable
 
 from .records import Archive, ArchiveError, RetentionRule, open_archive
 from .records.store import Ingested, Writer, author_key, dumps, event_digest, event_key, json_str
+from .stream import Rejected
 
 _ARCHIVING = ("archive", "record", "log")
 
@@ -50,8 +55,9 @@ class Outcome:
     record: int | None = None    # the verdict record's sequence number
     hash: str | None = None      # ... and its chain hash (a receipt)
     duplicate: bool = False      # a redelivery: nothing new was recorded
-    error: str | None = None     # the event was malformed; nothing was recorded
+    error: str | None = None     # the event was refused; only a `rejected` record was written
     error_path: str | None = None
+    where: dict[str, Any] | None = None  # where the input came from (`line`, `index`), when given
 
     @property
     def decision(self) -> str | None:
@@ -61,22 +67,30 @@ class Outcome:
 
     @property
     def receipt(self) -> dict[str, Any] | None:
-        """The `record` object `policykit moderate` adds to each verdict line, key for key:
-        `{key, version, seq, hash, duplicate}` (`seq` is this Outcome's `record`); None when nothing was
-        recorded (an `error`)."""
+        """The `record` object `policykit moderate` adds to each answer line, key for key: for a verdict
+        `{key, version, seq, hash, duplicate}` (`seq` is this Outcome's `record`); for a refused event
+        `{kind: "rejected", seq, hash, duplicate}`, or None when not even that was recorded."""
         if self.error is not None:
-            return None
+            if self.record is None:
+                return None
+            return {"kind": "rejected", "seq": self.record, "hash": self.hash, "duplicate": self.duplicate}
         return {"key": self.key or "", "version": self.version, "seq": self.record, "hash": self.hash,
                 "duplicate": self.duplicate}
 
-    def to_json_line(self) -> str:
-        """The verdict as one JSON line, with a `record` receipt added; or an `error` object."""
+    def to_json_line(self, where: dict[str, Any] | None = None) -> str:
+        """The verdict as one JSON line, with a `record` receipt added; or an `error` object. `where`
+        (e.g. `{"line": 7, "index": 2}`) is added to either, to match the answer up with its input."""
         if self.error is not None:
-            return json.dumps({"error": self.error, "path": self.error_path, "key": self.key}, ensure_ascii=False)
+            answer: dict[str, Any] = {"error": self.error, "path": self.error_path, "key": self.key,
+                                      **(where or self.where or {})}
+            if self.record is not None:
+                answer["record"] = self.receipt
+            return json.dumps(answer, ensure_ascii=False)
         receipt = (f'{{"key":{json_str(self.key or "")},"version":{self.version},"seq":{self.record},'
                    f'"hash":"{self.hash}","duplicate":{"true" if self.duplicate else "false"}}}')
         body = self.verdict_json or "{}"
-        return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + "}"
+        located = "".join(f',"{k}":{json.dumps(v)}' for k, v in where.items()) if where else ""
+        return body[:-1] + ("," if len(body) > 2 else "") + '"record":' + receipt + located + "}"
 
 
 def _plain(value: Any) -> Any:
@@ -117,15 +131,6 @@ def _verdict_class() -> Any:
         return None
 
 
-def _event_error(exc: BaseException) -> bool:
-    try:
-        from .errors import EventError
-
-        return isinstance(exc, EventError)
-    except ImportError:  # pragma: no cover
-        return isinstance(exc, ValueError)
-
-
 def policy_ref(policy: Any) -> dict[str, Any]:
     """Name, title, version and digest of a compiled policy, as verdict records carry them."""
     digest = getattr(policy, "digest", None)
@@ -135,6 +140,31 @@ def policy_ref(policy: Any) -> dict[str, Any]:
             digest = sha256(source.encode("utf-8")).hexdigest()
     return {"name": getattr(policy, "name", None), "title": getattr(policy, "title", None),
             "version": getattr(policy, "version", None), "digest": digest}
+
+
+_Batch = tuple[list[Any], list[tuple | None], list[str], list[dict[str, Any] | None]]
+
+
+def _serialised(verdict: Any) -> tuple[Any, str, str, list]:
+    """(verdict, its JSON, decision, obligation actions)."""
+    if hasattr(verdict, "model_dump_json"):  # the fast path: pydantic serialises in Rust
+        return (verdict, verdict.model_dump_json(), str(verdict.decision),
+                [o.action for o in verdict.obligations])
+    verdict = dict(verdict)
+    return (verdict, dumps(verdict), str(verdict.get("decision")),
+            [o.get("action") for o in verdict.get("obligations") or []])
+
+
+def _rejected_before(w: Writer, subject: str) -> tuple[int | None, str | None]:
+    """(seq, hash) of an earlier `rejected` record of the same input: in this transaction, the batch
+    before it (whose commit may be in flight), or the archive."""
+    for rows in (w.rows, w.prior_rows):
+        for row in rows:
+            if row[1] == "rejected" and row[2] == subject:
+                return row[0], row[-1]
+    found = w.src._one(f"SELECT seq, hash FROM {w.archive.T}records WHERE subject = ? AND kind = 'rejected' "
+                       f"ORDER BY seq LIMIT 1", (subject,))
+    return (found[0], found[1]) if found else (None, None)
 
 
 class Moderator:
@@ -165,10 +195,14 @@ class Moderator:
         out = self.handle_many([event], raise_errors=True)[0]
         return out.verdict
 
-    def handle_many(self, events: Iterable[Any], *, raise_errors: bool = False) -> list[Outcome]:
-        """Handle a batch in one transaction; outcomes in input order. A malformed event gets an
-        Outcome with `error` (or raises with `raise_errors`); the others are recorded."""
-        batch = self._prepare(events)
+    def handle_many(self, events: Iterable[Any], *, raise_errors: bool = False,
+                    sources: list[dict[str, Any] | None] | None = None) -> list[Outcome]:
+        """Handle a batch in one transaction; outcomes in input order. An item that is refused (a
+        malformed event, anything that raises while it is judged, or a `Rejected` given in the batch)
+        gets an Outcome with `error` and a `rejected` record (or, with `raise_errors`, raises); the
+        others are recorded. `sources` (one per event, e.g. `{"line": 12}`) goes into rejected records
+        and error outcomes, so the caller's input can be matched up."""
+        batch = self._prepare(events, sources)
         with self.archive.writing("record a batch of events") as w:
             return self._run(w, batch, raise_errors)
 
@@ -176,37 +210,62 @@ class Moderator:
         """Batches judged while the previous batch's commit is syncing to disk (see `Pipeline`)."""
         return Pipeline(self)
 
-    def _prepare(self, events: Iterable[Any]) -> tuple[list[Any], list[tuple | None], list[str]]:
-        """Events as plain dicts, with their canonical JSON, digest, key and author worked out."""
+    def _prepare(self, events: Iterable[Any], sources: list[dict[str, Any] | None] | None = None) -> "_Batch":
+        """Events as plain dicts, with their canonical JSON, digest, key and author worked out; an
+        event for which that fails (it cannot be put in canonical form) becomes a `Rejected`."""
         events = [e.model_dump(mode="json", exclude_none=True) if hasattr(e, "model_dump") else e for e in events]
+        wheres = list(sources) if sources is not None else [None] * len(events)
+        if len(wheres) != len(events):
+            raise ValueError(f"{len(wheres)} sources for {len(events)} events")
         pres: list[tuple | None] = []
         authors: list[str] = []
-        for e in events:
+        for i, e in enumerate(events):
+            pre = None
             if isinstance(e, dict):
-                canon, digest = event_digest(e)
-                a = author_key(e)
-                pres.append((canon, digest, *event_key(e, digest), a))
-                if a and self.fill_history and e.get("kind") == "comment":
-                    authors.append(a)
-            else:
-                pres.append(None)
-        return events, pres, authors
+                try:
+                    canon, digest = event_digest(e)
+                    a = author_key(e)
+                    pre = (canon, digest, *event_key(e, digest), a)
+                except ArchiveError:
+                    raise
+                except Exception as exc:
+                    events[i] = Rejected.of(exc, e, wheres[i])
+                else:
+                    if a and self.fill_history and e.get("kind") == "comment":
+                        authors.append(a)
+            pres.append(pre)
+        return events, pres, authors, wheres
 
-    def _run(self, w: Writer, batch: tuple[list[Any], list[tuple | None], list[str]],
-             raise_errors: bool = False) -> list[Outcome]:
-        events, pres, authors = batch
+    def _run(self, w: Writer, batch: "_Batch", raise_errors: bool = False) -> list[Outcome]:
+        events, pres, authors, wheres = batch
         outcomes: list[Outcome] = []
         w.prefetch([p[4] for p in pres if p is not None], authors, self.name)
-        for event, pre in zip(events, pres):
+        for event, pre, where in zip(events, pres, wheres):
+            if isinstance(event, Rejected):
+                if raise_errors and event.cause is not None:
+                    raise event.cause
+                outcomes.append(self._reject(w, event))
+                continue
             try:
                 outcomes.append(self._handle(w, event, pre))
             except ArchiveError:
                 raise
             except Exception as exc:
-                if raise_errors or not _event_error(exc):
+                if raise_errors:
                     raise
-                outcomes.append(Outcome(error=str(exc), error_path=getattr(exc, "path", None)))
+                outcomes.append(self._reject(w, Rejected.of(exc, event, where)))
         return outcomes
+
+    def _reject(self, w: Writer, rejected: Rejected) -> Outcome:
+        """Record a rejected input (once: the same input again is answered from its first record)."""
+        subject = f"rejected:{rejected.digest()}"
+        seq, hash_ = _rejected_before(w, subject)
+        duplicate = seq is not None
+        if not duplicate:
+            rec = w.append("rejected", rejected.record(), subject=subject)
+            seq, hash_ = rec.seq, rec.hash
+        return Outcome(error=rejected.error, error_path=rejected.path, record=seq, hash=hash_,
+                       duplicate=duplicate, where=rejected.where)
 
     def appeal(self, event_id: str, text: str, *, by: str | None = None) -> Any:
         """Record an appeal of the decision on an item (its `platform:id` key, or its platform id) and
@@ -265,8 +324,9 @@ class Moderator:
             return self._evaluate_and_record(w, ing, event, reason="evaluate")
         inputs_event, inputs = self._with_history(w, event, p.item, p.author)
         verdict = self.policy.evaluate(inputs_event)  # raises EventError before anything is recorded
+        judged = _serialised(verdict)  # ... and a verdict that cannot be written fails here, before too
         ing = w.ingest(event, p)
-        return self._record(w, ing, verdict, inputs, reason="evaluate")
+        return self._record(w, ing, verdict, inputs, reason="evaluate", judged=judged)
 
     def _verdict_on(self, w: Writer, key: str, version: int, latest: int) -> int | None:
         """The record of this policy's verdict on `version` of `key`: for the latest version the
@@ -308,16 +368,8 @@ class Moderator:
         return self._record(w, ing, verdict, inputs, reason=reason, extra=extra)
 
     def _record(self, w: Writer, ing: Ingested, verdict: Any, inputs: dict | None, *, reason: str,
-                extra: dict | None = None) -> Outcome:
-        if hasattr(verdict, "model_dump_json"):  # the fast path: pydantic serialises in Rust
-            vjson = verdict.model_dump_json()
-            decision = str(verdict.decision)
-            actions = [o.action for o in verdict.obligations]
-        else:
-            verdict = dict(verdict)
-            vjson = dumps(verdict)
-            decision = str(verdict.get("decision"))
-            actions = [o.get("action") for o in verdict.get("obligations") or []]
+                extra: dict | None = None, judged: tuple[Any, str, str, list] | None = None) -> Outcome:
+        verdict, vjson, decision, actions = judged or _serialised(verdict)
         fulfilled: list[str] = []
         if self.document and (decision == "remove" or "document" in actions):
             seq = self._evidence(w, ing, verdict, decision)
@@ -407,13 +459,14 @@ class Pipeline:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="policykit-commit")
         self.redone = 0  # batches judged again because another writer got in between
 
-    def submit(self, events: Iterable[Any], tag: Any = None) -> list[tuple[Any, list[Outcome]]]:
+    def submit(self, events: Iterable[Any], tag: Any = None,
+               sources: list[dict[str, Any] | None] | None = None) -> list[tuple[Any, list[Outcome]]]:
         """Judge and record a batch; returns the batches now durably committed, with their tags."""
         if self.reader is None:
-            return [(tag, self.mod.handle_many(events))]
+            return [(tag, self.mod.handle_many(events, sources=sources))]
         done: list[tuple[Any, list[Outcome]]] = []
         try:
-            batch = self.mod._prepare(events)
+            batch = self.mod._prepare(events, sources)
             with self.reader._guard("read the archive"):
                 prev = self._inflight[3] if self._inflight is not None else None
                 w = self.archive.prepare(self.reader, prev)
@@ -424,7 +477,7 @@ class Pipeline:
         done.extend(self.drain())
         if not self.archive.begin_prepared(w):
             self.redone += 1
-            done.append((tag, self.mod.handle_many(batch[0])))
+            done.append((tag, self.mod.handle_many(batch[0], sources=batch[3])))
             return done
         self._inflight = (self._pool.submit(self.archive.commit_prepared), tag, outcomes, w)
         return done
@@ -477,4 +530,4 @@ class Pipeline:
             self._shutdown()
 
 
-__all__ = ["Moderator", "Outcome", "Pipeline", "policy_ref"]
+__all__ = ["Moderator", "Outcome", "Pipeline", "Rejected", "policy_ref"]

@@ -8,12 +8,15 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policykit.platforms import (
     BUILTIN_ADAPTERS,
     PlatformFacts,
     PlatformPayloadError,
     UnknownPlatformError,
+    convert,
     from_platform,
     get_adapter,
 )
@@ -194,3 +197,100 @@ def test_any_corrupted_field_is_a_payload_error_or_ignored(platform, path):
                 raise AssertionError(f"{platform}/{path.stem}: {where} = {new!r} raised {exc!r}") from exc
             assert isinstance(events, list)
             json.dumps(events)
+
+
+def test_from_platform_is_exported_at_the_top_level():
+    import policykit
+    import policykit.platforms
+
+    assert policykit.from_platform is policykit.platforms.from_platform
+    assert "from_platform" in policykit.__all__
+
+
+OWN_DELETIONS = [("x", "compliance_delete"), ("bluesky", "jetstream_delete")]
+
+
+@pytest.mark.parametrize(("platform", "name"), OWN_DELETIONS)
+def test_an_authors_own_deletion_is_theirs_and_no_bundled_policy_judges_it_as_moderation(platform, name):
+    import policykit
+
+    payload = json.loads((FIXTURES / platform / f"{name}.json").read_text(encoding="utf-8"))
+    [event] = from_platform(platform, payload, city_accounts=CITY[platform])
+    assert event["action"]["type"] == "withdraw_comment"          # not delete_comment: the city did nothing
+    assert event["actor"] == event["action"]["target"]["author"] and event["actor"]["role"] == "public"
+    for policy in policykit.policies():
+        verdict = policykit.load(policy, _params(policy)).evaluate(event)
+        assert verdict.decision == "allow", (policy, [f.rule for f in verdict.findings])
+
+
+def _params(policy):
+    """What a model policy needs filled in to load."""
+    import policykit
+
+    try:
+        policykit.load(policy)
+    except policykit.PolicyError:
+        return {"city": "Example"}
+    return None
+
+
+def _paths(value, prefix=()):
+    """Every path to a value inside a payload."""
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replaced(payload, path, new):
+    if not path:
+        return new
+    out = copy.deepcopy(payload)
+    holder = out
+    for step in path[:-1]:
+        holder = holder[step]
+    holder[path[-1]] = new
+    return out
+
+
+ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70), st.floats(),
+    st.text(max_size=30), st.sampled_from(["", "at://", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00",
+                                           "&amp;", "https://x.com/i/web/status/1", "\ud800"]),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_field_of_a_real_payload_replaced_converts_or_is_refused_for_that_item(data):
+    """The issue's bar: every payload converts or is refused for that item alone; 0 other exceptions."""
+    platform, path = data.draw(st.sampled_from(VALID))
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    where = data.draw(st.sampled_from(list(_paths(payload))))
+    mutated = _replaced(payload, where, data.draw(ODD_VALUES))
+    results = convert(platform, mutated, city_accounts=CITY[platform])
+    for result in results:
+        assert (result.event is None) != (result.error is None)
+        if result.error is not None:
+            assert isinstance(result.error, PlatformPayloadError) and result.error.expected
+            assert "adapter can read (it raised" not in result.error.expected, result.error  # no safety net needed
+        else:
+            assert isinstance(result.event, dict) and result.event["platform"] == platform
+
+
+def test_convert_reports_a_plugin_adapter_that_fails_instead_of_raising(monkeypatch):
+    import policykit.platforms as platforms
+
+    class Broken:
+        name = "broken"
+        facts = BUILTIN_ADAPTERS["x"].facts
+
+        def adapt(self, payload, *, city_accounts=frozenset()):
+            raise RuntimeError("the plugin's own bug")
+
+    monkeypatch.setattr(platforms, "available_adapters", lambda: {**BUILTIN_ADAPTERS, "broken": Broken()})
+    [result] = convert("broken", {"anything": 1})
+    assert result.event is None and "RuntimeError" in str(result.error) and result.error.platform == "broken"

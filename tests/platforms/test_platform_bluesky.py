@@ -41,9 +41,9 @@ def test_update_is_an_edit(fixture):
     assert "wrong way again" in event["text"]
 
 
-def test_delete_is_an_action_by_the_repo_owner(fixture):
+def test_a_public_delete_is_the_authors_own_withdrawal_not_moderation(fixture):
     [event] = adapt(fixture("bluesky", "jetstream_delete"))
-    assert event["kind"] == "action" and event["action"]["type"] == "delete_comment"
+    assert event["kind"] == "action" and event["action"]["type"] == "withdraw_comment"
     assert event["actor"] == {"id": SPAM, "role": "public"}
     assert event["action"]["target"]["id"] == f"at://{SPAM}/app.bsky.feed.post/3kre3spamxx2k"
     assert event["at"] == "2024-05-01T16:13:20Z"
@@ -122,7 +122,7 @@ def test_firehose_commit_yields_one_event_per_relevant_op(fixture):
     events = adapt(fixture("bluesky", "firehose_commit_multi"))
     assert [e["kind"] for e in events] == ["comment", "action"]
     assert events[0]["account"] == {"id": CITY_DID, "platform": "bluesky"}
-    assert events[1]["action"]["type"] == "delete_comment"
+    assert events[1]["action"]["type"] == "withdraw_comment"
 
 
 def test_non_commit_jetstream_messages_yield_nothing(fixture):
@@ -153,3 +153,69 @@ def test_offsets_inside_a_character_are_rejected():
     with pytest.raises(PlatformPayloadError) as info:
         bluesky.byte_span_to_chars("é", 1, 2)
     assert info.value.path == "byteStart" and "character boundary" in info.value.expected
+
+
+# ---------------------------------------------------------------- issue 15: real payload shapes (lexicons)
+
+def test_created_at_without_a_time_zone_is_judged_as_utc(fixture):
+    [event] = adapt(fixture("bluesky", "jetstream_created_at_without_zone"))
+    assert event["at"] == "2024-05-01T21:46:40Z" and event["extra"]["time_zone_assumed"] == "UTC"
+    assert event["kind"] == "comment" and event["account"]["id"] == CITY_DID
+
+
+@pytest.mark.parametrize("created", ["yesterday", "", 12345, None, "0001-01-01T00:00:00+01:00"])
+def test_an_invalid_created_at_falls_back_to_the_time_the_network_saw_it(fixture, created):
+    payload = fixture("bluesky", "jetstream_created_at_without_zone")
+    if created is None:
+        del payload["commit"]["record"]["createdAt"]
+    else:
+        payload["commit"]["record"]["createdAt"] = created
+    [event] = adapt(payload)
+    assert event["at"] == "2024-05-01T21:46:40Z"  # time_us of the Jetstream message
+    assert event["extra"]["created_at_invalid"]
+    assert event["text"] == "Is the pool open on Sunday?"  # judged, not refused
+
+
+@pytest.mark.parametrize("name", ["firehose_identity", "firehose_account"])
+def test_firehose_identity_and_account_bodies_yield_nothing(fixture, name):
+    assert adapt(fixture("bluesky", name)) == []
+    typed = {"$type": f"com.atproto.sync.subscribeRepos#{name.split('_')[1]}", **fixture("bluesky", name)}
+    assert adapt(typed) == []
+
+
+def test_get_post_thread_yields_every_post_parents_first_then_replies(fixture):
+    events = adapt(fixture("bluesky", "get_post_thread"))
+    assert [e["kind"] for e in events] == ["post", "comment", "post"]
+    assert events[1]["text"] == "Which detour should buses take?"
+    assert events[1]["account"] == {"id": CITY_DID, "platform": "bluesky"}
+    assert events[2]["extra"]["in_reply_to"] == f"at://{JDOE}/app.bsky.feed.post/3kre8rep1y2k"
+
+
+def test_a_thread_view_with_a_parent_chain_lists_the_ancestors_first(fixture):
+    thread = fixture("bluesky", "get_post_thread")["thread"]
+    reply = thread["replies"][0]
+    child = reply["replies"][0]
+    payload = {"thread": {**child, "parent": {**reply, "replies": None, "parent": {**thread, "replies": None}}}}
+    texts = [e["text"] for e in adapt(payload)]
+    assert texts == ["Elm Street is closed for repaving until Friday.", "Which detour should buses take?",
+                     "Buses use Oak Avenue."]
+
+
+def test_a_deep_thread_is_read_without_recursion():
+    view = {"$type": "app.bsky.feed.defs#notFoundPost", "uri": f"at://{JDOE}/app.bsky.feed.post/x", "notFound": True}
+    for _ in range(5000):
+        view = {"$type": "app.bsky.feed.defs#threadViewPost", "parent": view,
+                "post": {"uri": f"at://{JDOE}/app.bsky.feed.post/3k", "cid": "c", "author": {"did": JDOE},
+                         "record": {"$type": "app.bsky.feed.post", "text": "t", "createdAt": "2024-05-01T00:00:00Z"}}}
+    assert len(adapt({"thread": view})) == 5000
+
+
+def test_one_bad_operation_of_a_commit_is_refused_alone(fixture):
+    from policykit.platforms import convert
+
+    commit = fixture("bluesky", "firehose_commit_multi")
+    commit["ops"][1]["record"]["text"] = 42
+    results = convert("bluesky", commit, city_accounts=CITY)
+    bad = [r for r in results if not r.ok]
+    assert len(bad) == 1 and bad[0].index == 1 and bad[0].error.path == "ops[1].record.text"
+    assert any(r.ok for r in results)

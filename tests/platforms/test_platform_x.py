@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from policykit.platforms import x
+import json
+from pathlib import Path
+
+import pytest
+
+from policykit.platforms import PlatformPageError, PlatformPayloadError, convert, x
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 CITY_ID = "1234567890"
 CITY = frozenset({"@CityOfExample"})
@@ -84,7 +91,7 @@ def test_search_results_note_tweet_and_poll(fixture):
 
 def test_compliance_delete(fixture):
     [event] = adapt(fixture("x", "compliance_delete"))
-    assert event["action"]["type"] == "delete_comment"
+    assert event["action"]["type"] == "withdraw_comment"
     assert event["actor"] == {"id": "1600000000000000009", "role": "public"}
     assert event["action"]["target"]["extra"]["deleted"] is True
     other = {"data": {"tweet_edit": {"tweet": {"id": "1", "author_id": "2"}, "initial_tweet_id": "0"}}}
@@ -96,3 +103,57 @@ def test_withheld_reply(fixture):
     assert event["kind"] == "comment"
     assert event["extra"]["withheld"]["country_codes"] == ["DE", "FR"]
     assert event["extra"]["possibly_sensitive"] is True
+
+
+# ---------------------------------------------------------------- issue 15: real payload shapes (X API v2 docs)
+
+PARTIAL = FIXTURES / "partial"
+
+
+def _partial(name):
+    return json.loads((PARTIAL / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_retweet_media_missing_names_the_expansion_that_brings_it():
+    payload = _partial("x_city_retweet_media_not_expanded")
+    with pytest.raises(PlatformPayloadError) as info:
+        adapt(payload)
+    assert "expansions=referenced_tweets.id.attachments.media_keys" in str(info.value)
+    assert info.value.path == "includes.media"
+
+
+def test_retweet_with_its_media_expanded_carries_them(fixture):
+    [event] = adapt(fixture("x", "city_retweet"))
+    assert event["original"] is False and event["media"] == [{"type": "video"}]
+
+
+def test_one_tweet_missing_its_media_refuses_that_tweet_only():
+    payload = _partial("x_search_page_media_missing")
+    results = convert("x", payload, city_accounts=CITY)
+    assert [(r.index, r.ok) for r in results] == [(0, True), (1, False), (2, True)]
+    assert results[1].path == "data[1]" and "3_1785899999999999003" in str(results[1].error)
+    assert "expansions=attachments.media_keys" in str(results[1].error)
+    with pytest.raises(PlatformPageError) as info:  # the all-or-error API says so, and keeps the rest
+        adapt(payload)
+    assert [e["id"] for e in info.value.events] == ["1785900000000000001", "1785900000000000003"]
+    assert [f.index for f in info.value.failures] == [1]
+
+
+def test_text_is_html_unescaped_and_the_own_show_more_link_is_not_a_link(fixture):
+    [event] = adapt(fixture("x", "escaped_truncated_reply"))
+    assert event["text"].startswith("@CityOfExample Parking & permits: fees went from <$20 to >$40")
+    assert "&amp;" not in event["text"] and "&lt;" not in event["extra"]["native_text"]
+    assert event.get("links", []) == [] and "i/web/status" not in event["text"]
+    assert event["extra"]["truncated"] is True
+
+
+def test_unescape_decodes_only_what_x_escapes():
+    assert x.unescape("a &amp;lt; b &lt;3 &quot;x&quot; &gt;") == "a &lt; b <3 &quot;x&quot; >"
+
+
+def test_the_first_version_of_an_edited_tweet_is_not_marked_edited(fixture):
+    [first] = adapt(fixture("x", "edited_tweet_first_version"))
+    assert first["extra"]["edited"] is False
+    assert first["extra"]["superseded_by"] == "1785610000000000111"
+    [latest] = adapt(fixture("x", "edited_tweet"))
+    assert latest["extra"]["edited"] is True and "superseded_by" not in latest["extra"]

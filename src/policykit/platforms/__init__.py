@@ -6,7 +6,10 @@
 Each adapter has a `name`, its platform `facts` (a `PlatformFacts`) and
 `adapt(payload, *, city_accounts=frozenset()) -> list[dict]`; one payload may hold several events (a
 webhook delivery batches changes), or none (a like, a boost by someone else). Malformed payloads raise
-`PlatformPayloadError` naming the field path. The mapping of every platform is in docs/platforms.md.
+`PlatformPayloadError` naming the field path; a page of which only some items are malformed raises
+`PlatformPageError`, which carries the other items' events. `convert()` answers item by item instead
+(`Converted` results: an event, or one item's error with its index): what streams use, so one bad tweet
+does not refuse a page of 112. The mapping of every platform is in docs/platforms.md.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import bluesky, facebook, mastodon, x
-from .base import Adapter, PlatformFacts, PlatformPayloadError
+from .base import Adapter, Converted, PlatformFacts, PlatformPageError, PlatformPayloadError, unexpected
 
 __all__ = [
     "Adapter",
     "BUILTIN_ADAPTERS",
+    "Converted",
     "PlatformFacts",
+    "PlatformPageError",
     "PlatformPayloadError",
     "UnknownPlatformError",
     "available_adapters",
+    "convert",
     "from_platform",
     "get_adapter",
 ]
@@ -71,3 +77,21 @@ def available_adapters() -> dict[str, Adapter]:
 def from_platform(name: str, payload: Mapping[str, Any], **options: Any) -> list[dict]:
     """Adapt one native payload of platform `name` (built-in or from a plugin); options go to the adapter."""
     return get_adapter(name, available_adapters()).adapt(payload, **options)
+
+
+def convert(name: str, payload: Any, **options: Any) -> list[Converted]:
+    """Adapt one native payload item by item: a `Converted` per event, and one per refused item (its
+    `index` in the page and its `PlatformPayloadError`), in payload order. Never raises for the
+    payload's content, whatever it is; an unknown platform name raises UnknownPlatformError."""
+    adapter = get_adapter(name, available_adapters())
+    by_item = getattr(adapter, "convert", None)
+    if callable(by_item):
+        return by_item(payload, **options)
+    try:  # a plugin adapter with only `adapt`: the payload converts whole, or is refused whole
+        return [Converted(None, "", event=event) for event in adapter.adapt(payload, **options)]
+    except PlatformPageError as exc:
+        return [*(Converted(None, "", event=event) for event in exc.events), *exc.failures]
+    except PlatformPayloadError as exc:
+        return [Converted(None, exc.path, error=exc)]
+    except Exception as exc:  # a plugin's fault, whatever it is: refused for this payload, reported
+        return [Converted(None, "", error=unexpected(adapter.name, "", exc))]

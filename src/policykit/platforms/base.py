@@ -19,7 +19,10 @@ from ..errors import EventError, FieldProblem
 
 __all__ = [
     "Adapter",
+    "Converted",
     "Node",
+    "Page",
+    "PlatformPageError",
     "PlatformFacts",
     "PlatformPayloadError",
     "CityAccounts",
@@ -30,6 +33,7 @@ __all__ = [
     "iso_timestamp",
     "render_utc",
     "urls_in_text",
+    "withdrawal_type",
 ]
 
 class PlatformPayloadError(EventError):
@@ -86,6 +90,108 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+class PlatformPageError(PlatformPayloadError):
+    """Some items of a page (an X response with several tweets, a webhook delivery batching changes, a
+    firehose commit with several operations) could not be converted; the others could.
+
+    Raised by `adapt` / `from_platform`, which promise every event or an error. It describes the first
+    refused item (`.path`, `.expected`, like any PlatformPayloadError); `.events` holds the events the
+    other items became, in order, and `.failures` every refused item (`Converted` with its `index` and
+    `error`). Streams use `policykit.platforms.convert`, which answers item by item instead.
+    """
+
+    def __init__(self, first: PlatformPayloadError, events: list[dict], failures: list["Converted"]) -> None:
+        super().__init__(first.platform, first.path, first.expected)
+        self.got = first.got
+        self.problems = first.problems
+        self.events = events
+        self.failures = failures
+        self.message = (f"{first.message} ({len(failures)} item(s) of the payload refused; the events of "
+                        f"the others are in .events)")
+        self.args = (self.message,)
+
+    def __reduce__(self):  # the plain error's shape: the events stay with the raising side
+        return (_rebuild_error, (self.platform, self.path, self.expected, self.message))
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """One result of converting a payload item by item: an event, or why one item could not be one.
+
+    `index` is the item's position among the payload's items (the tweets of a response, the changes of
+    a delivery across its entries, the operations of a commit, the posts of a thread) or None for a
+    payload that is one item; `path` is where the item is in the payload (`data[17]`).
+    """
+
+    index: int | None
+    path: str
+    event: dict | None = None
+    error: PlatformPayloadError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+#: What an adapter may raise on a payload it did not foresee (besides PlatformPayloadError): refused as
+#: that item's error (see `unexpected`), never a crash of the stream.
+ADAPTER_FAULTS = (ValueError, TypeError, LookupError, AttributeError, RecursionError, ArithmeticError)
+
+
+def unexpected(platform: str, path: str, exc: BaseException) -> PlatformPayloadError:
+    """An item that made an adapter fail in a way it did not foresee (a RecursionError on a payload
+    nested absurdly deep, a bug): refused like a malformed item, never a crash of the stream."""
+    return PlatformPayloadError(platform, path, f"an item the {platform} adapter can read "
+                                                f"(it raised {type(exc).__name__})")
+
+
+class Page:
+    """The conversions of one payload's items, each item on its own: a bad item is refused alone (its
+    error in its place) and the rest of the page goes on."""
+
+    __slots__ = ("platform", "results", "count")
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self.results: list[Converted] = []
+        self.count = 0
+
+    def add(self, node: Node, convert: Callable[[], Iterable[dict] | dict | None], *,
+            indexed: bool = True) -> None:
+        """Convert one item (`convert()` gives its events, one event or None) and keep the result."""
+        index = self.count if indexed else None
+        self.count += 1
+        try:
+            produced = convert()
+        except PlatformPayloadError as exc:
+            self.results.append(Converted(index, node.path, error=exc))
+            return
+        except ADAPTER_FAULTS as exc:
+            self.results.append(Converted(index, node.path, error=unexpected(self.platform, node.path, exc)))
+            return
+        if produced is None:
+            return
+        for event in [produced] if isinstance(produced, Mapping) else produced:
+            self.results.append(Converted(index, node.path, event=event))
+
+    def extend(self, results: Iterable[Converted]) -> None:
+        self.results.extend(results)
+
+
+
+def strict(results: list[Converted]) -> list[dict]:
+    """The events of a conversion; raises when any item was refused (see PlatformPageError)."""
+    failures = [r for r in results if r.error is not None]
+    events = [r.event for r in results if r.event is not None]
+    if not failures:
+        return events
+    first = failures[0].error
+    assert first is not None
+    if failures[0].index is None and not events and len(failures) == 1:
+        raise first
+    raise PlatformPageError(first, events, failures)
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformFacts:
     """What a platform allows, for policies and linters that reason about it (all limits as published)."""
@@ -118,14 +224,26 @@ class Adapter(Protocol):
 
 @dataclass(frozen=True)
 class ModuleAdapter:
-    """A built-in adapter: a platform module's `adapt` function with its name and facts."""
+    """A built-in adapter: a platform module's `convert` function (item by item) with its name and
+    facts; `adapt` is the same conversion, all or an error (PlatformPageError when only some items fail).
+    Plugin adapters may offer `convert` too; `policykit.platforms.convert` uses it when they do."""
 
     name: str
     facts: PlatformFacts
-    function: Callable[..., list[dict]]
+    function: Callable[..., list[Converted]]
+
+    def convert(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[Converted]:
+        CityAccounts(city_accounts)  # a caller's mistake (a single string) is a TypeError, not the payload's
+        try:
+            return self.function(payload, city_accounts=city_accounts)
+        except PlatformPayloadError as exc:
+            return [Converted(None, exc.path, error=exc)]
+        except ADAPTER_FAULTS as exc:
+            return [Converted(None, "", error=unexpected(self.name, "", exc))]
 
     def adapt(self, payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-        return self.function(payload, city_accounts=city_accounts)
+        results = self.convert(payload, city_accounts=city_accounts)
+        return strict(results)
 
     def __repr__(self) -> str:
         return f"<policykit platform adapter {self.name!r}>"
@@ -265,7 +383,10 @@ def iso_timestamp(node: Node, expected: str = _ISO_EXPECTED) -> str:
         raise node.error(expected, got=raw) from None
     if dt.tzinfo is None:
         raise node.error(expected, got=raw)
-    return render_utc(dt)
+    try:
+        return render_utc(dt)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed off the calendar by its UTC offset
+        raise node.error(expected + " within years 1 to 9999 in UTC", got=raw) from None
 
 
 def iso_from_unix(node: Node, expected: str = "a Unix time in seconds") -> str:
@@ -397,6 +518,18 @@ def content_event(
         event["original"] = original
     event["extra"] = _clean_extra(extra)
     return _clean(event)
+
+
+#: A member of the public deleting their own comment (post, reply) on the platform. It is that person's
+#: own act, not the city's: a city moderation action on a comment is `delete_comment` (by the city).
+#: No bundled policy has a rule on it, so it is allowed; a policy can judge it (`action type`).
+WITHDRAW_COMMENT = "withdraw_comment"
+
+
+def withdrawal_type(kind: str) -> str:
+    """The action type of an author deleting their own content: `delete_post` for the city's own post
+    (a city act policies judge: records, retention), `withdraw_comment` for anyone else's."""
+    return "delete_post" if kind == "post" else WITHDRAW_COMMENT
 
 
 def action_event(

@@ -10,14 +10,26 @@ Accepted payloads (see docs/platforms.md for the mapping table):
 * a repo record (`{"uri", "cid", "value"}`, as from `com.atproto.repo.getRecord`) or a wrapper
   `{"did" | "repo", "uri", "cid", "record"}`;
 * a `PostView` (`{"uri", "cid", "author", "record", "labels", ...}`) or a `FeedViewPost` (`{"post", "reason"}`);
+* a `getPostThread` response (`{"thread": ThreadViewPost}`): every post of the thread, parents first,
+  then the post, then its replies (depth first); `notFoundPost` and `blockedPost` yield nothing;
 * a bare record (`{"$type": "app.bsky.feed.post", ...}`): its author is then unknown.
+
+Firehose `#identity`, `#account` (and `#sync`, `#info`) bodies and Jetstream `identity` / `account`
+messages are not content: they yield nothing.
+
+`createdAt` is the author's claim: a timestamp without a time zone (which the lexicon does not allow,
+but which the network carries) is read as UTC and marked `extra.time_zone_assumed: "UTC"`; one that is
+no timestamp at all gives way to the time the network saw the record (Jetstream `time_us`, the
+commit's `time`, a view's `indexedAt`), marked `extra.created_at_invalid`, or no `at` when there is none.
+Either way the post is judged: a malformed date must not be a way around the policy.
 
 A post whose author (the repo DID, or handle when known) is a city account is a `post`, replies included;
 any other post is a `comment`. Facet `byteStart`/`byteEnd` are UTF-8 byte offsets into `text`; they are
 converted to character offsets in `extra.facets` (and must fall on character boundaries). A repost
 (`app.bsky.feed.repost`) by a city account is a `post` with `original: false`; a quote post by a city
-account is one too. A deleted post becomes `delete_post` / `delete_comment` by the repo's owner (only
-the owner can delete a record), and a thread gate's `hiddenReplies` become `hide_comment` actions by the
+account is one too. A deleted post is its owner's act (only the repo's owner can delete a record):
+`delete_post` by the city account for a city post, `withdraw_comment` by its author for anyone else's
+(never a city moderation action, `delete_comment`); and a thread gate's `hiddenReplies` become `hide_comment` actions by the
 thread's author.
 """
 
@@ -29,15 +41,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .base import (
+    Converted,
     ModuleAdapter,
     CityAccounts,
     Node,
+    Page,
     PlatformFacts,
     account,
     action_event,
     actor,
     content_event,
     render_utc,
+    withdrawal_type,
 )
 
 NAME = "bluesky"
@@ -73,25 +88,46 @@ RECORD = "app.bsky.embed.record"
 RECORD_WITH_MEDIA = "app.bsky.embed.recordWithMedia"
 GIF_HOSTS = frozenset({"media.tenor.com", "tenor.com"})
 HIDING_LABELS = frozenset({"!hide", "!takedown", "!suspend"})
+SUBSCRIBE_REPOS = "com.atproto.sync.subscribeRepos#"
+THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+MAX_THREAD_POSTS = 10_000  # a thread view is bounded by the AppView (depth 1000 at most); so is this
 
 
-def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-    """The events in one Bluesky record, record view, Jetstream message or decoded firehose commit."""
+def convert(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[Converted]:
+    """The events in one Bluesky record, record view, thread, Jetstream message or decoded firehose
+    message; a commit's operations and a thread's posts are converted (and refused) one by one."""
     city = CityAccounts(city_accounts)
     root = Node(NAME, payload).as_map("a Bluesky record, PostView, Jetstream message or firehose commit")
-    if root.has("ops"):
-        return _firehose(root, city)
-    if root.has("kind") and root.has("did"):
-        return _jetstream(root, city)
-    if root.has("$type"):
-        kind = root.req_str("$type", "the record's $type")
-        return _record(root, _Ref(collection=kind), op="create", city=city)
-    if root.has("post") and not root.has("record") and not root.has("value"):
-        return _feed_view(root, city)
-    if root.has("record") or root.has("value"):
-        return _wrapped(root, city)
-    raise root.error('a record with "$type", a PostView, a repo record {uri, cid, value}, '
-                     "a Jetstream message or a firehose commit")
+    page = Page(NAME)
+    message_type = root.opt_str("$type", "the record's $type") if root.has("$type") else None
+    if message_type is not None and message_type.startswith(SUBSCRIBE_REPOS):
+        if message_type != SUBSCRIBE_REPOS + "commit":
+            return []  # #identity, #account, #sync, #info: not content
+        _firehose(root, city, page)
+    elif root.has("ops"):
+        _firehose(root, city, page)
+    elif root.has("kind") and root.has("did"):
+        page.add(root, lambda: _jetstream(root, city), indexed=False)
+    elif _is_repo_message(root):
+        return []  # a firehose #identity / #account body without its header: not content
+    elif message_type is not None:
+        page.add(root, lambda: _record(root, _Ref(collection=message_type), op="create", city=city), indexed=False)
+    elif root.has("thread"):
+        _thread(root.req("thread"), city, page)
+    elif root.has("post") and not root.has("record") and not root.has("value"):
+        page.add(root, lambda: _feed_view(root, city), indexed=False)
+    elif root.has("record") or root.has("value"):
+        page.add(root, lambda: _wrapped(root, city), indexed=False)
+    else:
+        raise root.error('a record with "$type", a PostView, a thread, a repo record {uri, cid, value}, '
+                         "a Jetstream message or a firehose commit")
+    return page.results
+
+
+def _is_repo_message(root: Node) -> bool:
+    """A subscribeRepos body that is not a commit: `#identity` {seq, did, time, handle} or `#account`
+    {seq, did, time, active, status}."""
+    return root.has("did") and root.has("seq") and root.has("time") and not root.has("ops")
 
 
 class _Ref:
@@ -155,30 +191,34 @@ def _jetstream(root: Node, city: CityAccounts) -> list[dict]:
     return _record(commit.req("record", "the created or updated record").as_map("a record"), ref, op=op, city=city)
 
 
-def _firehose(root: Node, city: CityAccounts) -> list[dict]:
+def _firehose(root: Node, city: CityAccounts, page: Page) -> None:
     did = root.req_str("repo", "the repo DID", nonempty=True)
     time_node = root.opt("time")
-    events: list[dict] = []
+    time = time_node.timestamp() if time_node is not None else None
+    meta = {"seq": root.opt("seq").value if root.has("seq") else None, "rev": root.opt_str("rev")}
     for op_node in root.req("ops", "the commit's operations").items("a list of operations"):
-        op_node.as_map("an operation")
-        op = op_node.req_str("action", "the action (create, update or delete)")
-        if op not in ("create", "update", "delete"):
-            raise op_node.req("action").error("create, update or delete", got=op)
-        path = op_node.req_str("path", "the record path (collection/rkey)")
-        collection, _, rkey = path.partition("/")
-        if not collection or not rkey or "/" in rkey:
-            raise op_node.req("path").error("a record path collection/rkey", got=path)
-        cid = op_node.opt("cid")
-        ref = _Ref(did=did, collection=collection, rkey=rkey,
-                   cid=cid.value if cid is not None and isinstance(cid.value, str) else None,
-                   time=time_node.timestamp() if time_node is not None else None,
-                   meta={"seq": root.opt("seq").value if root.has("seq") else None, "rev": root.opt_str("rev")})
-        if op == "delete":
-            events.extend(_deleted(ref, city))
-        elif collection in (POST, REPOST, THREADGATE):
-            record = op_node.req("record", "the decoded record (inline it from the commit's blocks)")
-            events.extend(_record(record.as_map("a record"), ref, op=op, city=city))
-    return events
+        page.add(op_node, lambda o=op_node: _firehose_op(o, did, time, meta, city))
+
+
+def _firehose_op(op_node: Node, did: str, time: str | None, meta: dict[str, Any], city: CityAccounts) -> list[dict]:
+    op_node.as_map("an operation")
+    op = op_node.req_str("action", "the action (create, update or delete)")
+    if op not in ("create", "update", "delete"):
+        raise op_node.req("action").error("create, update or delete", got=op)
+    path = op_node.req_str("path", "the record path (collection/rkey)")
+    collection, _, rkey = path.partition("/")
+    if not collection or not rkey or "/" in rkey:
+        raise op_node.req("path").error("a record path collection/rkey", got=path)
+    cid = op_node.opt("cid")
+    ref = _Ref(did=did, collection=collection, rkey=rkey,
+               cid=cid.value if cid is not None and isinstance(cid.value, str) else None,
+               time=time, meta=dict(meta))
+    if op == "delete":
+        return _deleted(ref, city)
+    if collection in (POST, REPOST, THREADGATE):
+        record = op_node.req("record", "the decoded record (inline it from the commit's blocks)")
+        return _record(record.as_map("a record"), ref, op=op, city=city)
+    return []
 
 
 def _wrapped(root: Node, city: CityAccounts) -> list[dict]:
@@ -211,6 +251,40 @@ def _wrapped(root: Node, city: CityAccounts) -> list[dict]:
     if indexed is not None:
         ref.meta["indexed_at"] = indexed.timestamp()
     return _record(record, ref, op="create", city=city)
+
+
+def _thread(thread: Node, city: CityAccounts, page: Page) -> None:
+    """A getPostThread `thread`: its parents (outermost first), the post, then its replies depth first.
+    Iterative (a thread is as deep as its replies go) and bounded by MAX_THREAD_POSTS."""
+    thread.as_map("a ThreadViewPost")
+    ancestors = []
+    parent = thread.opt("parent")
+    while parent is not None and isinstance(parent.value, Mapping) and len(ancestors) < MAX_THREAD_POSTS:
+        ancestors.append(parent)
+        parent = parent.opt("parent")
+    stack = [thread]
+    views = list(reversed(ancestors))
+    while stack and len(views) <= MAX_THREAD_POSTS:
+        view = stack.pop()
+        views.append(view)
+        if isinstance(view.value, Mapping) and isinstance(view.value.get("replies"), list):
+            stack.extend(reversed(view.req("replies").items()))
+    for view in views[:MAX_THREAD_POSTS]:
+        page.add(view, lambda v=view: _thread_post(v, city))
+    if len(views) > MAX_THREAD_POSTS or stack:
+        page.add(thread, lambda: _too_long(thread))
+
+
+def _too_long(thread: Node) -> list[dict]:
+    raise thread.error(f"a thread of at most {MAX_THREAD_POSTS} posts (the rest is not converted)")
+
+
+def _thread_post(view: Node, city: CityAccounts) -> list[dict]:
+    view.as_map("a ThreadViewPost, NotFoundPost or BlockedPost")
+    vtype = view.opt_str("$type", "the view's $type")
+    if vtype not in (None, THREAD_VIEW) or not view.has("post"):
+        return []  # notFoundPost, blockedPost (and views this version does not know): nothing to judge
+    return _wrapped(view.req("post").as_map("a PostView"), city)
 
 
 def _feed_view(root: Node, city: CityAccounts) -> list[dict]:
@@ -258,8 +332,7 @@ def _record(record: Node, ref: _Ref, *, op: str, city: CityAccounts) -> list[dic
         _parse_uri(subject.req("uri"))
         if not _is_city(ref.did, ref.handle, city):
             return []
-        at = record.req("createdAt", "the creation time").timestamp()
-        return [_repost_event(ref=ref, subject_uri=subject_uri, at=at, content=None, op=op)]
+        return [_repost_event(ref=ref, subject_uri=subject_uri, at=_created_at(record, ref), content=None, op=op)]
     if rtype == THREADGATE:
         return _threadgate(record, ref, city=city)
     return []
@@ -291,10 +364,10 @@ def _deleted(ref: _Ref, city: CityAccounts) -> list[dict]:
     owner = actor(ref.did, ref.handle, city=is_city)
     target = {"kind": kind, "id": ref.uri, "platform": NAME, "author": owner,
               "extra": {"native": {"uri": ref.uri, "did": ref.did, "rkey": ref.rkey}, "deleted": True}}
-    return [action_event(type=f"delete_{kind}", platform=NAME, id=f"{ref.uri}:delete", at=ref.time,
+    return [action_event(type=withdrawal_type(kind), platform=NAME, id=f"{ref.uri}:delete", at=ref.time,
                          target=target, actor=owner,
                          extra={"native": {"uri": ref.uri, **{k: v for k, v in ref.meta.items() if v is not None}},
-                                "operation": "delete"})]
+                                "operation": "delete", "by_author": True})]
 
 
 def _threadgate(record: Node, ref: _Ref, *, city: CityAccounts) -> list[dict]:
@@ -304,7 +377,7 @@ def _threadgate(record: Node, ref: _Ref, *, city: CityAccounts) -> list[dict]:
         raise record.req("post").error(f"a post in the thread gate's own repo ({ref.did})", got=post_uri)
     gate_owner_city = _is_city(post_did, ref.handle if ref.did == post_did else None, city)
     owner = actor(post_did, ref.handle, city=gate_owner_city)
-    at = ref.time or record.req("createdAt", "the creation time").timestamp()
+    at = ref.time or _created_at(record, ref)
     events = []
     for hidden in record.opt_list("hiddenReplies", "a list of reply URIs"):
         reply_did, _, _ = _parse_uri(hidden)
@@ -433,13 +506,39 @@ def _embed(embed: Node, media: list, native: list, links: list, extra: dict) -> 
     # other (future) embed types carry no media policykit knows of; the type stays in extra.embed_type
 
 
+def _created_at(record: Node, ref: _Ref, extra: dict[str, Any] | None = None) -> str | None:
+    """The record's `createdAt` in UTC. Without a time zone it is read as UTC; missing or no timestamp
+    at all, the time the network saw the record stands in (None when there is none). Either way the
+    record is judged, and `extra` (when given) says what was assumed."""
+    node = record.opt("createdAt")
+    raw = node.value if node is not None else None
+    if isinstance(raw, str):
+        try:
+            dt = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            dt = None
+        if dt is not None:
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+                if extra is not None:
+                    extra["time_zone_assumed"] = "UTC"
+            try:
+                return render_utc(dt)
+            except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range by its offset
+                pass
+    if extra is not None:
+        extra["created_at_invalid"] = ((raw[:64] if raw.strip() else "(empty)") if isinstance(raw, str) else
+                                       "(missing)" if raw is None else f"(a {type(raw).__name__})")
+    return ref.time or ref.meta.get("indexed_at")
+
+
 def _post(record: Node, ref: _Ref, *, op: str, city: CityAccounts) -> dict:
     text = record.req_str("text", "the post text (a string)")
-    at = record.req("createdAt", "the creation time").timestamp()
+    extra: dict[str, Any] = {}
+    at = _created_at(record, ref, extra)
     facets, links, mentions, tags = _facets(record, text)
     media: list[dict] = []
     native_media: list[dict] = []
-    extra: dict[str, Any] = {}
     embed = record.opt("embed")
     if embed is not None:
         _embed(embed, media, native_media, links, extra)
@@ -506,4 +605,9 @@ def _post(record: Node, ref: _Ref, *, op: str, city: CityAccounts) -> dict:
                          author=_author(ref, city), account=where, original=original, extra=extra)
 
 
-adapter = ModuleAdapter(NAME, FACTS, adapt)
+adapter = ModuleAdapter(NAME, FACTS, convert)
+
+
+def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
+    """The events in one Bluesky payload; raises if any item of it is refused (see `convert`)."""
+    return adapter.adapt(payload, city_accounts=city_accounts)

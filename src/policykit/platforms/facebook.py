@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import (
+    Converted,
     ModuleAdapter,
+    Page,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -60,26 +62,29 @@ SKIPPED_VERBS = frozenset({"block", "unblock", "mute", "unmute"})
 _VERBS = ", ".join(sorted({*CONTENT_VERBS, *ACTION_VERBS, *SKIPPED_VERBS}))
 
 
-def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-    """Every content event in one Page webhook delivery, in delivery order."""
+def convert(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[Converted]:
+    """Every content event in one Page webhook delivery, in delivery order, change by change: a change
+    that cannot be read is refused alone (its index counts the changes across entries)."""
     city = CityAccounts(city_accounts)
     root = Node(NAME, payload).as_map("a Page webhook delivery (a JSON object)")
     obj = root.req_str("object", 'the string "page"')
     if obj != "page":
         raise root.req("object").error('"page" (a Page webhook; other objects are not supported)', got=obj)
-    events: list[dict] = []
+    page = Page(NAME)
     for entry in root.req("entry", "a list of entries").items("a list of entries"):
         entry.as_map("an entry object")
         page_id = entry.req_id("id", "the page id")
         entry_time = entry.opt("time")
         for change in entry.req("changes", "a list of changes").items("a list of changes"):
-            change.as_map("a change object")
-            if change.req_str("field", "the changed field's name") != "feed":
-                continue
-            event = _change(change.req("value", "the change's value object").as_map(), page_id, entry_time, city)
-            if event is not None:
-                events.append(event)
-    return events
+            page.add(change, lambda c=change: _feed_change(c, page_id, entry_time, city))
+    return page.results
+
+
+def _feed_change(change: Node, page_id: str, entry_time: Node | None, city: CityAccounts) -> dict | None:
+    change.as_map("a change object")
+    if change.req_str("field", "the changed field's name") != "feed":
+        return None
+    return _change(change.req("value", "the change's value object").as_map(), page_id, entry_time, city)
 
 
 def _change(value: Node, page_id: str, entry_time: Node | None, city: CityAccounts) -> dict | None:
@@ -227,4 +232,9 @@ def _attachments(value: Node, item: str) -> tuple[list[dict], list[dict], list[s
     return media, [{k: v for k, v in m.items() if v is not None} for m in native], links
 
 
-adapter = ModuleAdapter(NAME, FACTS, adapt)
+adapter = ModuleAdapter(NAME, FACTS, convert)
+
+
+def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
+    """Every content event in one delivery; raises if any change is refused (see `convert`)."""
+    return adapter.adapt(payload, city_accounts=city_accounts)

@@ -27,7 +27,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .base import (
+    Converted,
     ModuleAdapter,
+    Page,
     CityAccounts,
     Node,
     PlatformFacts,
@@ -62,13 +64,21 @@ STATUS_EVENTS = {"update": False, "status.update": True, "status.created": False
 NOTIFICATION_TYPES = {"mention": False, "status": False, "update": True}
 
 
-def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-    """The events in one Mastodon status, streaming message or webhook."""
+def convert(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[Converted]:
+    """The events in one Mastodon status, streaming message or webhook (one item), or a list of
+    statuses (a timeline or a context's descendants, status by status)."""
     city = CityAccounts(city_accounts)
+    page = Page(NAME)
+    if isinstance(payload, list):
+        for status in Node(NAME, payload).items():
+            page.add(status, lambda s=status: _status(s, city, edited=False))
+        return page.results
     root = Node(NAME, payload).as_map("a Status, a streaming message or a webhook (a JSON object)")
     if root.has("event") and not root.has("id"):
-        return _envelope(root, city)
-    return _status(root, city, edited=False)
+        page.add(root, lambda: _envelope(root, city), indexed=False)
+    else:
+        page.add(root, lambda: _status(root, city, edited=False), indexed=False)
+    return page.results
 
 
 def _envelope(root: Node, city: CityAccounts) -> list[dict]:
@@ -347,4 +357,9 @@ def _same_url(shown: str, href: str) -> bool:
     return bool(a) and (a == b or (shortened and b.startswith(a)))
 
 
-adapter = ModuleAdapter(NAME, FACTS, adapt)
+adapter = ModuleAdapter(NAME, FACTS, convert)
+
+
+def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
+    """The events in one Mastodon payload; raises if it (or, in a list, any status) is refused."""
+    return adapter.adapt(payload, city_accounts=city_accounts)

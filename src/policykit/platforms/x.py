@@ -9,12 +9,22 @@ Accepted payloads: a v2 response or stream message `{"data": Tweet | [Tweet], "i
 * A retweet by a city account is a `post` with `original: false` carrying the retweeted tweet's full
   content when `includes.tweets` has it (request `expansions=referenced_tweets.id`); a retweet by anyone
   else yields nothing. A quote tweet by a city account is a `post` with `original: false`.
+  A retweet's media come from the retweeted tweet: request
+  `expansions=referenced_tweets.id.attachments.media_keys` as well as `attachments.media_keys`.
+* X escapes `&`, `<` and `>` in tweet text as `&amp;`, `&lt;`, `&gt;`; they are decoded (in `text` and
+  `extra.native_text`), so what is judged, quoted and archived is what people read.
 * `t.co` links in the text are replaced by their `expanded_url` (and links to the tweet's own photos or
-  videos are removed, as X displays them); `links` holds the expanded URLs, and the `unwound_url`
-  too when a shortener leads elsewhere. The text as delivered is kept in `extra.native_text`. A long tweet's `note_tweet` text is used when present.
-* More than one id in `edit_history_tweet_ids` marks `extra.edited`.
-* A compliance `delete` is a `delete_post` / `delete_comment` action by the tweet's author (only the
-  author can delete a tweet).
+  videos, and a truncated tweet's `i/web/status/<its id>` "show more" link, are removed, as X displays
+  them); `links` holds the expanded URLs, and the `unwound_url` too when a shortener leads elsewhere.
+  The text as delivered is kept in `extra.native_text`. A long tweet's `note_tweet` text is used when
+  present; without it, a truncated tweet is marked `extra.truncated` (request `tweet.fields=note_tweet`).
+* `edit_history_tweet_ids` lists every version, oldest first: a tweet that is not the first of them is
+  an edit (`extra.edited`); an earlier version than the latest carries `extra.superseded_by`.
+* One tweet of a page that cannot be converted (a media object missing from `includes`) is refused on
+  its own: `convert` answers the others (see `policykit.platforms.convert`).
+* A compliance `delete` of a city account's tweet is a `delete_post` action by that account; of anyone
+  else's, a `withdraw_comment` action by its author: only the author can delete a tweet, so it is that
+  person's own act, never a city moderation action (which would be `delete_comment`).
 """
 
 from __future__ import annotations
@@ -24,14 +34,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import (
+    Converted,
     ModuleAdapter,
     CityAccounts,
     Node,
+    Page,
     PlatformFacts,
     account,
     action_event,
     actor,
     content_event,
+    withdrawal_type,
 )
 
 NAME = "x"
@@ -61,28 +74,37 @@ FACTS = PlatformFacts(
 MEDIA_TYPES = {"photo": "photo", "video": "video", "animated_gif": "graphic"}
 REFERENCE_TYPES = frozenset({"replied_to", "quoted", "retweeted"})
 _MEDIA_LINK = re.compile(r"/status(?:es)?/\d+/(?:photo|video)/\d+/?$")
+_SHOW_MORE = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/i/web/status/(\d+)/?(?:[?#].*)?$",
+                        re.IGNORECASE)
+_ESCAPED = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
 _FIELDS_HINT = "(request tweet.fields={field})"
+_MEDIA_EXPANSION = "attachments.media_keys"
+_RETWEET_MEDIA_EXPANSION = "referenced_tweets.id.attachments.media_keys"
 
 
-def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
-    """The events in one X API v2 response, stream message or compliance message."""
+def convert(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[Converted]:
+    """The events in one X API v2 response, stream message or compliance message, tweet by tweet."""
     city = CityAccounts(city_accounts)
     root = Node(NAME, payload).as_map("an X API v2 response (a JSON object with data)")
     data = root.req("data", "the tweet, or a list of tweets, under data")
     includes = _Includes(root.opt("includes"))
+    page = Page(NAME)
     if isinstance(data.value, list):
-        tweets = data.items()
+        for tweet in data.items():
+            page.add(tweet, lambda t=tweet: _tweet(t.as_map("a tweet object"), includes, city))
+        return page.results
+    data.as_map("a tweet object or a list of tweets")
+    if not data.has("id") and not data.has("text"):
+        page.add(data, lambda: _compliance(data, city), indexed=False)
     else:
-        data.as_map("a tweet object or a list of tweets")
-        if not data.has("id") and not data.has("text"):
-            return _compliance(data, city)
-        tweets = [data]
-    events: list[dict] = []
-    for tweet in tweets:
-        event = _tweet(tweet.as_map("a tweet object"), includes, city)
-        if event is not None:
-            events.append(event)
-    return events
+        page.add(data, lambda: _tweet(data, includes, city), indexed=False)
+    return page.results
+
+
+def unescape(text: str) -> str:
+    """Tweet text as people read it: X sends `&`, `<`, `>` as `&amp;`, `&lt;`, `&gt;` (and only those)."""
+    return _ESCAPED.sub(lambda m: _UNESCAPED[m.group(1)], text) if "&" in text else text
 
 
 class _Includes:
@@ -97,14 +119,22 @@ class _Includes:
         if node is None:
             return
         node.as_map("the includes object")
-        for user in node.opt_list("users", "a list of users"):
-            self.users[user.as_map("a user object").req_id("id", "the user's id")] = user
-        for media in node.opt_list("media", "a list of media"):
-            self.media[media.as_map("a media object").req_str("media_key", "the media_key")] = media
-        for tweet in node.opt_list("tweets", "a list of tweets"):
-            self.tweets[tweet.as_map("a tweet object").req_id("id", "the tweet id")] = tweet
-        for poll in node.opt_list("polls", "a list of polls"):
-            self.polls[poll.as_map("a poll object").req_id("id", "the poll id")] = poll
+        # An expansion whose key cannot be read is skipped: a tweet that needs it is refused as missing
+        # it (that tweet alone), the rest of the page does not depend on it.
+        self._index(node, "users", "id", self.users)
+        self._index(node, "media", "media_key", self.media)
+        self._index(node, "tweets", "id", self.tweets)
+        self._index(node, "polls", "id", self.polls)
+
+    @staticmethod
+    def _index(node: Node, name: str, key: str, into: dict[str, Node]) -> None:
+        listed = node.opt(name)
+        if listed is None or not isinstance(listed.value, list):
+            return
+        for entry in listed.items():
+            value = entry.value.get(key) if isinstance(entry.value, Mapping) else None
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                into[str(value)] = entry
 
     def user(self, user_id: str | None) -> tuple[str | None, str | None]:
         """(username, name) of an included user."""
@@ -117,6 +147,14 @@ class _Includes:
         if self.node is None:
             return Node(NAME, {}, "").missing("includes", expected)
         return self.node.missing(what, expected)
+
+    def media_of(self, tweet: Node, key: str, expansion: str) -> Node:
+        """The media object for `key`; missing, the error names the expansion that brings it."""
+        item = self.media.get(key)
+        if item is None:
+            raise self.missing("media", f"an entry for media_key {key} of tweet {tweet.opt_id('id')} "
+                                        f"(request expansions={expansion})")
+        return item.as_map("a media object")
 
 
 def _compliance(data: Node, city: CityAccounts) -> list[dict]:
@@ -134,8 +172,9 @@ def _compliance(data: Node, city: CityAccounts) -> list[dict]:
     owner = actor(author_id, None, city=is_city)
     target = {"kind": kind, "id": tweet_id, "platform": NAME, "author": owner,
               "extra": {"native": {"id": tweet_id, "author_id": author_id}, "deleted": True}}
-    return [action_event(type=f"delete_{kind}", platform=NAME, id=f"{tweet_id}:delete", at=at, target=target,
-                         actor=owner, extra={"native": {"id": tweet_id}, "compliance_event": "delete"})]
+    return [action_event(type=withdrawal_type(kind), platform=NAME, id=f"{tweet_id}:delete", at=at, target=target,
+                         actor=owner, extra={"native": {"id": tweet_id}, "compliance_event": "delete",
+                                             "by_author": True})]
 
 
 def _tweet(tweet: Node, includes: _Includes, city: CityAccounts) -> dict | None:
@@ -172,10 +211,11 @@ def _tweet(tweet: Node, includes: _Includes, city: CityAccounts) -> dict | None:
         original = False
         extra["quote_of"] = refs["quoted"]
 
-    text, native_text, links, mentions, hashtags = _text(source, source.req_id("id", "the tweet id"))
+    text, native_text, links, mentions, hashtags, truncated = _text(source, source.req_id("id", "the tweet id"))
     if source is not tweet:
-        native_text = tweet.req_str("text", "the tweet text")  # "RT @user: ..." as delivered
-    media, native_media = _media(source, includes)
+        native_text = unescape(tweet.req_str("text", "the tweet text"))  # "RT @user: ..." as delivered
+    media, native_media = _media(source, includes,
+                                 _RETWEET_MEDIA_EXPANSION if source is not tweet else _MEDIA_EXPANSION)
     polls = _polls(source, includes)
     if polls:
         text = "\n\n".join(p for p in (text, "\n".join(polls)) if p)
@@ -184,8 +224,10 @@ def _tweet(tweet: Node, includes: _Includes, city: CityAccounts) -> dict | None:
     reply_to_user = tweet.opt_id("in_reply_to_user_id", "the replied-to user's id")
     withheld = tweet.opt("withheld")
     extra.update({
-        "edited": len(history) > 1,
+        "edited": len(history) > 1 and tweet_id != history[0],  # the first version is the original
         "edit_history": history if len(history) > 1 else None,
+        "superseded_by": history[-1] if len(history) > 1 and tweet_id != history[-1] else None,
+        "truncated": truncated or None,
         "deleted": False,
         "in_reply_to": refs.get("replied_to"),
         "in_reply_to_user": reply_to_user,
@@ -221,15 +263,17 @@ def _tweet(tweet: Node, includes: _Includes, city: CityAccounts) -> dict | None:
                          original=original, extra=extra)
 
 
-def _text(tweet: Node, own_id: str) -> tuple[str, str, list[str], list[dict], list[str]]:
-    """Display text (t.co links expanded), the text as delivered, links, mentions and hashtags."""
+def _text(tweet: Node, own_id: str) -> tuple[str, str, list[str], list[dict], list[str], bool]:
+    """Display text (entities decoded, t.co links expanded), the text as delivered (decoded), links,
+    mentions, hashtags, and whether the text is a truncated long tweet's."""
     note = tweet.opt("note_tweet")
     holder = tweet
-    native_text = tweet.req_str("text", "the tweet text")
+    native_text = unescape(tweet.req_str("text", "the tweet text"))
     if note is not None:
         note.as_map("the note_tweet object")
-        native_text = note.req_str("text", "the long tweet's text")
+        native_text = unescape(note.req_str("text", "the long tweet's text"))
         holder = note
+    truncated = False
     entities = holder.opt("entities")
     links: list[str] = []
     mentions: list[dict] = []
@@ -245,6 +289,11 @@ def _text(tweet: Node, own_id: str) -> tuple[str, str, list[str], list[dict], li
             if url.has("media_key") or (_MEDIA_LINK.search(expanded) and f"/{own_id}/" in expanded):
                 text = text.replace(short, "")  # the tweet's own photo or video: media, not a link
                 continue
+            show_more = _SHOW_MORE.match(expanded)
+            if show_more and show_more.group(1) == own_id:
+                text = text.replace(short, "")  # "show more" of a truncated long tweet: itself, not a link
+                truncated = note is None
+                continue
             text = text.replace(short, expanded)
             links.append(expanded)
             if target != expanded:
@@ -255,10 +304,10 @@ def _text(tweet: Node, own_id: str) -> tuple[str, str, list[str], list[dict], li
                              "id": mention.opt_id("id")})
         for tag in entities.opt_list("hashtags", "a list of hashtag entities"):
             hashtags.append(tag.as_map("a hashtag entity").req_str("tag", "the hashtag (without #)", nonempty=True))
-    return text.strip(), native_text, links, mentions, hashtags
+    return text.strip(), native_text, links, mentions, hashtags, truncated
 
 
-def _media(tweet: Node, includes: _Includes) -> tuple[list[dict], list[dict]]:
+def _media(tweet: Node, includes: _Includes, expansion: str) -> tuple[list[dict], list[dict]]:
     attachments = tweet.opt("attachments")
     if attachments is None:
         return [], []
@@ -266,9 +315,7 @@ def _media(tweet: Node, includes: _Includes) -> tuple[list[dict], list[dict]]:
     media, native = [], []
     for key_node in attachments.opt_list("media_keys", "a list of media keys"):
         key = key_node.as_str("a media key")
-        item = includes.media.get(key)
-        if item is None:
-            raise includes.missing("media", f"an entry for media_key {key} (request expansions=attachments.media_keys)")
+        item = includes.media_of(tweet, key, expansion)
         mtype = item.req_str("type", "photo, video or animated_gif")
         if mtype not in MEDIA_TYPES:
             raise item.req("type").error("photo, video or animated_gif", got=mtype)
@@ -289,8 +336,13 @@ def _polls(tweet: Node, includes: _Includes) -> list[str]:
         if poll is None:
             continue  # the poll's options were not expanded; the poll id stays in the native payload
         for option in poll.req("options", "the poll's options").items("a list of poll options"):
-            labels.append(option.as_map("a poll option").req_str("label", "the option's label"))
+            labels.append(unescape(option.as_map("a poll option").req_str("label", "the option's label")))
     return labels
 
 
-adapter = ModuleAdapter(NAME, FACTS, adapt)
+adapter = ModuleAdapter(NAME, FACTS, convert)
+
+
+def adapt(payload: Mapping[str, Any], *, city_accounts: frozenset[str] = frozenset()) -> list[dict]:
+    """The events in one X API v2 payload; raises if any tweet is refused (see `convert`)."""
+    return adapter.adapt(payload, city_accounts=city_accounts)
