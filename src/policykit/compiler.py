@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import re2
 
+from . import limits as _limits
 from . import syntax as st
 from .detectors import Detector, default_detectors
 from .errors import Diagnostic, PolicyError, Span
@@ -223,6 +224,10 @@ class Compiler:
         self.clause_deps: dict[int, set[str]] = {}
         self.current_rule = -1
         self.reads: list[tuple[str, Fn]] = []
+        self.limits = _limits.current()
+        self.depth = 0  # expressions being compiled, one inside the other (definitions put in place)
+        self.compiled = 0  # expressions compiled so far
+        self.over_limit = False
 
     # ------------------------------------------------------------ diagnostics
     def error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
@@ -354,8 +359,32 @@ class Compiler:
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: st.Expr, scope: _Scope) -> tuple[Fn, FieldType]:
-        method = getattr(self, "_x_" + type(node).__name__.lower())
-        return method(node, scope)
+        """Compile one expression, within the limits on how deep and how large a condition becomes once
+        the definitions it uses are put in place (each use of a definition compiles it again, so ten
+        definitions each using the last twice would otherwise compile 2**10 times over)."""
+        self.compiled += 1
+        if self.depth >= self.limits.max_expansion or self.compiled > self.limits.max_compiled:
+            return self._over_limit(node)
+        self.depth += 1
+        try:
+            return getattr(self, "_x_" + type(node).__name__.lower())(node, scope)
+        finally:
+            self.depth -= 1
+
+    def _over_limit(self, node: st.Expr) -> tuple[Fn, FieldType]:
+        """Report the first expression past a limit once (PK116, PK117), and compile nothing more."""
+        if not self.over_limit:
+            self.over_limit = True
+            if self.depth >= self.limits.max_expansion:
+                self.error("PK116", f"this condition nests more than {self.limits.max_expansion} levels deep once "
+                           "the definitions it uses are put in place (limit max_expansion)", node.span,
+                           "definitions that use definitions that use definitions…: flatten the chain")
+            else:
+                self.error("PK117", f"this policy's conditions come to more than {self.limits.max_compiled:,} "
+                           "tests once definitions are put in place (limit max_compiled)", node.span,
+                           "a definition used many times by definitions used many times multiplies; "
+                           "use fewer layers")
+        return (lambda ctx: None), ANY
 
     def condition(self, node: st.Expr, scope: _Scope) -> Fn:
         fn, typ = self.expr(node, scope)
@@ -687,7 +716,7 @@ class Compiler:
             test = negated if test is None else st.BoolOp("and", test, negated, d.span)
         condition = None if test is None else self.condition(test, scope)
         reads = tuple(self.reads)  # what the condition reads; fields only the message shows are not "missing"
-        needs = None if test is None or self._calls(test, frozenset()) else self._needs(test, frozenset())
+        needs = None if test is None or self.over_limit or self._calls(test, frozenset()) else self._needs(test, frozenset())
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
         home = self._ancestors(rule.clause) if rule.clause else ()

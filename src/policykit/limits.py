@@ -41,6 +41,7 @@ class Limits:
     max_document_bytes: int = 16 * 2**20  # one source document a policy quotes (`document`)
     max_nesting: int = 64  # nesting of a .pol file's conditions, lists and clauses as written
     max_expansion: int = 128  # nesting of a condition with the definitions it uses put in place
+    max_compiled: int = 200_000  # tests a policy compiles to, each use of a definition counted (the bundled ones: ~1,000)
     max_number_digits: int = 15  # digits of a number in a .pol file (beyond, floats lose whole units)
     # ---- YAML (test files, event files)
     max_yaml_depth: int = 64  # nesting of a YAML document
