@@ -21,7 +21,7 @@ from . import syntax as st
 from .compiler import CompiledRule, Policy
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
-from .loader import load
+from .loader import load, read_document
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
 KNOWN_OBLIGATIONS = frozenset({
@@ -396,12 +396,12 @@ def _quotes(policy: Policy, sources: Path) -> list[Diagnostic]:
     if document is None:
         return [_warn("PK306", "the policy names no `document`, so its quotes cannot be checked", policy.doc.span,
                       'add `document "file.txt"` to the header')]
-    path = sources / document[0]
-    if not path.is_file():
-        return [_warn("PK306", f"source document {path} not found", document[1])]
-    text = _collapse(path.read_text(encoding="utf-8"))
+    found = read_document(sources, document[0], document[1])  # inside --sources only, size-limited
+    if isinstance(found, Diagnostic):
+        return [found]
+    text = _collapse(found)
     return [Diagnostic("PK307", f"clause `{c.id}`: text is not the source document's words", c.span,
-                       f"not found verbatim in {path.name} (whitespace-insensitive)")
+                       f"not found verbatim in {Path(document[0]).name} (whitespace-insensitive)")
             for c in policy.doc.walk_clauses() if _collapse(c.text) not in text]
 
 
