@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -24,7 +25,7 @@ from . import limits as _limits
 from . import syntax as st
 from .detectors import Detector, default_detectors
 from .errors import Diagnostic, PolicyError, Span
-from .models import Link
+from .models import Link, _short
 from .plugins import detectors as plugin_detectors
 from .plugins import action_types as plugin_action_types
 from .plugins import functions as plugin_functions
@@ -639,8 +640,8 @@ class Compiler:
             except Exception as exc:
                 raise FunctionError(f"function {name}() raised {type(exc).__name__}: {exc}") from exc
             if not _plain(result):
-                raise FunctionError(f"function {name}() returned {type(result).__name__}, "
-                                    f"not a yes/no, text, number, list or nothing")
+                raise FunctionError(f"function {name}() returned {type(result).__name__} {_short(result)}, "
+                                    f"not a yes/no, text, finite number, list or nothing")
             return tuple(result) if isinstance(result, list) else result
         return call, ANY
 
@@ -906,7 +907,9 @@ class FunctionError(Exception):
 
 def _plain(value: Any, depth: int = 0) -> bool:
     """Whether a function's result is a value conditions can use: bool, text, number, None, or a list of them."""
-    if value is None or isinstance(value, (bool, str, int, float)):
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN compares false with everything: it would decide silently
+    if value is None or isinstance(value, (bool, str, int)):
         return True
     if isinstance(value, (list, tuple)) and depth == 0:
         return all(_plain(v, 1) for v in value)
