@@ -249,6 +249,8 @@ _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, 50, 50, 40
 
 def _short(value: Any) -> str:
     """A bounded picture of a bad value: hostile input may be huge or nested thousands deep."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses past 4,300 digits
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
     text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -52,6 +52,8 @@ POISON = {
         "kind": "comment", "extra": {"x": _nested(50)}}}}, "action.target.extra.x"),
     "a huge key": ({"kind": "comment", "extra": {"k" * 200_000: 1}}, "extra"),
     "not an object": ([1, 2, 3], ""),
+    "an integer of 5,000 digits as the event": (10**5000, ""),
+    "an integer of 5,000 digits as a list item": ({"kind": "comment", "extra": {"n": [10**5000]}}, "extra.n[0]"),
 }
 
 
