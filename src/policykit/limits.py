@@ -109,7 +109,7 @@ def _path(where: tuple[Any, Any] | None) -> str:
         else:
             key = str(key) if len(str(key)) <= 40 else str(key)[:37] + "..."
             path += f".{key}" if path else key
-    return path
+    return path if len(path) <= 200 else path[:197] + "..."
 
 
 _TRAILING_INDICES = re.compile(r"(\[\d+\])+$")
@@ -228,8 +228,8 @@ def _bounded_composer() -> type:
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self._level >= _CURRENT.max_yaml_depth:
-                raise ComposerError(None, None, f"nested more than {_CURRENT.max_yaml_depth} levels deep "
-                                    f"(limit max_yaml_depth)", self.parser.peek_event().start_mark)
+                raise ComposerError(None, None, f"nested too deeply: more than {_CURRENT.max_yaml_depth} "
+                                    f"levels (limit max_yaml_depth)", self.parser.peek_event().start_mark)
             self._level += 1
             try:
                 node = super().compose_node(parent, index)

@@ -21,6 +21,7 @@ from . import syntax as st
 from .compiler import CompiledRule, Policy
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
+from .limits import Limits, ReadRefused, read_bounded
 from .loader import load, read_document
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
@@ -424,18 +425,15 @@ def policy_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-MAX_POLICY_BYTES = 4 * 2**20  # the largest bundled policy is ~40 KiB; a policy of megabytes is not one
+MAX_POLICY_BYTES = Limits.max_policy_bytes  # the largest bundled policy is ~40 KiB (policykit.limits)
 
 
 def read_problem(path: Path) -> tuple[str | None, str | None]:
     """(text, None) for a readable policy file, or (None, why not): missing, enormous, binary, not UTF-8, empty."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            return None, f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read file: {exc.strerror or exc}"
+    try:  # bounded on the open file: a FIFO or a device named *.pol cannot block or fill memory
+        data = read_bounded(path, MAX_POLICY_BYTES, "a policy", "max_policy_bytes")
+    except ReadRefused as exc:
+        return None, str(exc)
     if b"\x00" in data:
         return None, "this is a binary file, not a policy"
     try:

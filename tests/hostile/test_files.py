@@ -124,7 +124,7 @@ def test_yaml_nested_deep_fails_with_the_limit(tmp_path):
     path.write_text("policy: nyc\ncases: " + "[" * 5000 + "]" * 5000 + "\n")
     with pytest.raises(UnreadableTestFile) as caught:
         run_file(path)
-    assert "max_yaml_depth" in str(caught.value)
+    assert "max_yaml_depth" in str(caught.value) and "nested too deeply" in str(caught.value)
 
 
 def test_yaml_aliases_within_the_limit_still_work():
