@@ -144,10 +144,11 @@ MAX_DOCUMENT = 16 * 2**20  # a YAML/JSON document is read whole; beyond this, us
 
 
 def _yaml_events(text: str, name: str) -> Iterator[Any]:
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+
+    from .limits import load_yaml
     try:
-        for doc in YAML(typ="safe").load_all(text):
+        for doc in load_yaml(text, every=True):  # aliases and nesting bounded (policykit.limits)
             if isinstance(doc, list):
                 yield from doc
             elif doc is not None:

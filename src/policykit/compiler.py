@@ -14,16 +14,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import re2
 
+from . import limits as _limits
 from . import syntax as st
 from .detectors import Detector, default_detectors
 from .errors import Diagnostic, PolicyError, Span
-from .models import Link
+from .models import Link, _short
 from .plugins import detectors as plugin_detectors
 from .plugins import action_types as plugin_action_types
 from .plugins import functions as plugin_functions
@@ -228,6 +230,10 @@ class Compiler:
         self.clause_deps: dict[int, set[str]] = {}
         self.current_rule = -1
         self.reads: list[tuple[str, Fn]] = []
+        self.limits = _limits.current()
+        self.depth = 0  # expressions being compiled, one inside the other (definitions put in place)
+        self.compiled = 0  # expressions compiled so far
+        self.over_limit = False
 
     # ------------------------------------------------------------ diagnostics
     def error(self, code: str, message: str, span: Span, help: str | None = None) -> None:
@@ -359,8 +365,32 @@ class Compiler:
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: st.Expr, scope: _Scope) -> tuple[Fn, FieldType]:
-        method = getattr(self, "_x_" + type(node).__name__.lower())
-        return method(node, scope)
+        """Compile one expression, within the limits on how deep and how large a condition becomes once
+        the definitions it uses are put in place (each use of a definition compiles it again, so ten
+        definitions each using the last twice would otherwise compile 2**10 times over)."""
+        self.compiled += 1
+        if self.depth >= self.limits.max_expansion or self.compiled > self.limits.max_compiled:
+            return self._over_limit(node)
+        self.depth += 1
+        try:
+            return getattr(self, "_x_" + type(node).__name__.lower())(node, scope)
+        finally:
+            self.depth -= 1
+
+    def _over_limit(self, node: st.Expr) -> tuple[Fn, FieldType]:
+        """Report the first expression past a limit once (PK116, PK117), and compile nothing more."""
+        if not self.over_limit:
+            self.over_limit = True
+            if self.depth >= self.limits.max_expansion:
+                self.error("PK116", f"this condition nests more than {self.limits.max_expansion} levels deep once "
+                           "the definitions it uses are put in place (limit max_expansion)", node.span,
+                           "definitions that use definitions that use definitions…: flatten the chain")
+            else:
+                self.error("PK117", f"this policy's conditions come to more than {self.limits.max_compiled:,} "
+                           "tests once definitions are put in place (limit max_compiled)", node.span,
+                           "a definition used many times by definitions used many times multiplies; "
+                           "use fewer layers")
+        return (lambda ctx: None), ANY
 
     def condition(self, node: st.Expr, scope: _Scope) -> Fn:
         fn, typ = self.expr(node, scope)
@@ -615,8 +645,8 @@ class Compiler:
             except Exception as exc:
                 raise FunctionError(f"function {name}() raised {type(exc).__name__}: {exc}") from exc
             if not _plain(result):
-                raise FunctionError(f"function {name}() returned {type(result).__name__}, "
-                                    f"not a yes/no, text, number, list or nothing")
+                raise FunctionError(f"function {name}() returned {type(result).__name__} {_short(result)}, "
+                                    f"not a yes/no, text, finite number, list or nothing")
             return tuple(result) if isinstance(result, list) else result
         return call, ANY
 
@@ -692,7 +722,7 @@ class Compiler:
             test = negated if test is None else st.BoolOp("and", test, negated, d.span)
         condition = None if test is None else self.condition(test, scope)
         reads = tuple(self.reads)  # what the condition reads; fields only the message shows are not "missing"
-        needs = None if test is None or self._calls(test, frozenset()) else self._needs(test, frozenset())
+        needs = None if test is None or self.over_limit or self._calls(test, frozenset()) else self._needs(test, frozenset())
         cites = self._cites(d.cites)
         rule_id = rule.name or self._auto_id(rule, cites, counters)
         home = self._ancestors(rule.clause) if rule.clause else ()
@@ -882,7 +912,9 @@ class FunctionError(Exception):
 
 def _plain(value: Any, depth: int = 0) -> bool:
     """Whether a function's result is a value conditions can use: bool, text, number, None, or a list of them."""
-    if value is None or isinstance(value, (bool, str, int, float)):
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN compares false with everything: it would decide silently
+    if value is None or isinstance(value, (bool, str, int)):
         return True
     if isinstance(value, (list, tuple)) and depth == 0:
         return all(_plain(v, 1) for v in value)

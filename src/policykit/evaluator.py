@@ -37,7 +37,7 @@ _TEXT_FIELDS: dict[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = {
 class _View:
     """One event's labels and detector results, computed on first use and kept for the event."""
 
-    __slots__ = ("event", "program", "errors", "labels", "_hits", "texts")
+    __slots__ = ("event", "program", "errors", "labels", "_hits", "texts", "failed")
 
     def __init__(self, event: Any, program: Program, errors: list[EvalError]) -> None:
         self.event = event
@@ -46,6 +46,7 @@ class _View:
         self.labels = self._trusted(event.labels, program.trust) if event.labels else None
         self._hits: dict[str, list[tuple[str, Hit]]] = {}
         self.texts = self._texts(event)
+        self.failed: set[str] | None = None  # detectors that failed on this event: what they would say is unknown
 
     @staticmethod
     def _trusted(labels: list[Any], trust: dict[str, float] | None) -> dict[str, Any]:
@@ -79,7 +80,8 @@ class _View:
                 hits = detector.detect(value)
             except Exception as exc:  # a detector's failure is reported, never silent
                 self.errors.append(EvalError.build(
-                    source=f"detector:{detector.name}", message=f"{type(exc).__name__}: {exc}"))
+                    source=f"detector:{detector.name}", message=f"{type(exc).__name__}: {str(exc)[:500]}"))
+                self.failed = {*(self.failed or ()), detector.name}
                 continue
             if hits:
                 found += [(name, hit) for hit in hits]
@@ -158,6 +160,8 @@ class _Ctx:
                         detector=h.detector, field=prefix + f, start=h.start, end=h.end, match=h.match,
                         category=h.category, score=h.score) for f, h in matched)
                     return True
+        if view.failed and any(d.name in view.failed for c in categories for d in self.program.detectors_for.get(c, ())):
+            return None  # a detector that could have found it failed: unknown, never a silent "no"
         return False
 
     def _link_has(self, categories: tuple[str, ...]) -> bool:

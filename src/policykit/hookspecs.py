@@ -6,7 +6,10 @@ embedder may also call `policykit.plugins.register(obj)`. See docs/plugins.md fo
 
 Every hook is optional. The registration hooks are called once, lazily, the first time policykit needs
 what they provide; names must be unique across plugins (a clash is an error naming both plugins).
-Functions and observers run inline, on the evaluating thread: a slow plugin slows every evaluation.
+Detectors, functions and observers run inline, on the evaluating thread. Each detector and function
+call is timed against `policykit.limits` `plugin_budget` (0.5 s by default): a slower result counts as
+failed and is reported, and after `plugin_strikes` such calls in a row the plugin is suspended for
+`plugin_cooldown` seconds (calls are not interrupted, so no thread is left behind; see plugins._Budget).
 """
 
 from __future__ import annotations
@@ -51,8 +54,10 @@ def policykit_register_detectors() -> "Sequence[Detector]":
     """Content detectors (the `Detector` protocol of `policykit.detectors.base`).
 
     Their `categories` join the known categories, so policies may write `has NEW_CATEGORY`. They run
-    beside the built-in detectors in every policy compiled after the plugin is registered. A detector
-    that raises is reported in the verdict's `errors` (decision at least `review`).
+    beside the built-in detectors in every policy compiled after the plugin is registered. `detect`
+    returns a list of `Hit`s in the declared categories, with offsets inside the text and finite
+    scores. A detector that raises, returns anything else or runs over its time budget is reported in
+    the verdict's `errors` (decision at least `review`), and what it would have found is unknown.
     """
 
 
@@ -61,7 +66,8 @@ def policykit_register_functions() -> "Mapping[str, Callable[..., Any]]":
     """Functions that `.pol` conditions may call: `word_count(text) > 200`.
 
     A function receives the evaluated arguments (never None: an unknown argument makes the call
-    unknown without calling it) and must return a bool, str, number, None (unknown) or list of those.
+    unknown without calling it) and must return a bool, str, finite number, None (unknown) or list of
+    those.
     Anything else, or an exception, is reported in the verdict's `errors` and the rule yields `review`.
     """
 
@@ -78,6 +84,7 @@ def policykit_register_action_types() -> "Mapping[str, str]":
 def policykit_observe_verdict(policy: "Policy", event: Any, verdict: "Verdict") -> None:
     """Called after every evaluation, for logging and metrics. The return value is ignored.
 
-    The verdict is immutable, so an observer cannot change it. An observer that raises is logged
+    Each observer receives its own deep copy of the verdict, so nothing it does changes the verdict
+    the caller gets (or what another observer sees). An observer that raises is logged
     (logger `policykit.plugins`) and counted (`policykit.plugins.observer_failures()`); evaluation goes on.
     """

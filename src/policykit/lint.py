@@ -22,7 +22,8 @@ from . import syntax as st
 from .compiler import CompiledRule, Policy, article
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
-from .loader import compile_text, load
+from .limits import Limits, ReadRefused, read_bounded
+from .loader import compile_text, load, read_document
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
 KNOWN_OBLIGATIONS = frozenset({
@@ -399,22 +400,21 @@ def _quotes(policy: Policy, sources: Path) -> list[Diagnostic]:
     if document is None:
         return [_warn("PK306", "the policy names no `document`, so its quotes cannot be checked", policy.doc.span,
                       'add `document "file.txt"` to the header')]
-    path = sources / document[0]
-    if not path.is_file():  # the quotes were asked to be checked and cannot be: an error, not a skip
-        return [Diagnostic("PK306", f"source document {path} not found, so no quote can be checked", document[1],
-                           f"put {document[0]} in {sources}, or give --sources the directory that has it")]
-    text = _collapse(path.read_text(encoding="utf-8"))
+    found = read_document(sources, document[0], document[1])  # inside --sources only, size-limited
+    if isinstance(found, Diagnostic):
+        return [found]
+    text = _collapse(found)
     sentences = _sentences(text)
-    found = []
+    problems = []
     for clause in policy.doc.walk_clauses():
         quote = _collapse(clause.text)
         if quote in text:
             continue
         nearest = _nearest(quote, sentences)
-        found.append(Diagnostic("PK307", f"clause `{clause.id}`: text is not the source document's words",
-                                clause.span, f"not found verbatim in {path.name} (whitespace-insensitive)"
-                                + (f"; the nearest text there: “{nearest}”" if nearest else "")))
-    return found
+        problems.append(Diagnostic("PK307", f"clause `{clause.id}`: text is not the source document's words",
+                                   clause.span, f"not found verbatim in {Path(document[0]).name} "
+                                   "(whitespace-insensitive)" + (f"; the nearest text there: “{nearest}”" if nearest else "")))
+    return problems
 
 
 def _suggest(name: str, options: Iterable[str]) -> str | None:
@@ -465,29 +465,23 @@ def policy_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-MAX_POLICY_BYTES = 4 * 2**20  # the largest bundled policy is ~40 KiB; a policy of megabytes is not one
+MAX_POLICY_BYTES = Limits.max_policy_bytes  # the largest bundled policy is ~40 KiB (policykit.limits)
 
 
 def read_problem(path: Path) -> tuple[str | None, str | None]:
     """(text, None) for a readable policy file, or (None, why not): missing, enormous, binary, not UTF-8, empty."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:
-            return None, _too_large(size)
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read file: {exc.strerror or exc}"
+    try:  # bounded on the open file: a FIFO or a device named *.pol cannot block or fill memory
+        data = read_bounded(path, MAX_POLICY_BYTES, "a policy", "max_policy_bytes")
+    except ReadRefused as exc:
+        return None, str(exc)
     return decode_policy(data)
-
-
-def _too_large(size: int) -> str:
-    return f"too large for a policy ({size / 2**20:.1f} MiB; at most {MAX_POLICY_BYTES // 2**20} MiB)"
 
 
 def decode_policy(data: bytes) -> tuple[str | None, str | None]:
     """(text, None) for bytes that can be a policy (read from a file or stdin), or (None, why not)."""
     if len(data) > MAX_POLICY_BYTES:
-        return None, _too_large(len(data))
+        return None, (f"too large for a policy ({len(data) / 2**20:.1f} MiB; at most "
+                      f"{MAX_POLICY_BYTES / 2**20:g} MiB, limit max_policy_bytes)")
     if b"\x00" in data:
         return None, "this is a binary file, not a policy"
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 
+from . import limits as _limits
 from .compiler import Policy, _Layer, compile_layers
 from .errors import Diagnostic, PolicyError, PolicyNotFound, Span
 from .parser import parse
@@ -69,8 +70,33 @@ def _label(path: Path) -> str:
         return str(resolved)
 
 
-def _locate(ref: str, relative_to: Path | None, span: Span | None) -> Path:
+def _roots(top: Path) -> list[Path]:
+    """Where a policy's `extends` may read: its own directory (and below), the bundled policies' and
+    every directory a plugin or `add_source` names a policy in. Resolved, so symlinks are followed."""
+    roots = {top.parent.resolve(), bundled_dir().resolve()}
+    roots.update(path.parent.resolve() for path in known_policies().values())
+    return sorted(roots)
+
+
+def _escape(message: str, span: Span, roots: list[Path]) -> PolicyError:
+    return PolicyError([Diagnostic("PK212", message, span,
+                                   "policies read files only inside "
+                                   + ", ".join(_label(root) or "." for root in roots)
+                                   + "; name a bundled or plugin policy, or copy the file there")])
+
+
+def _locate(ref: str, relative_to: Path | None, span: Span | None, roots: list[Path] | None = None) -> Path:
+    """The file `ref` names. From inside a policy (`roots` given), a path must stay inside the roots:
+    an absolute path, a `..` that climbs out or a symlink that points out is PK212, refused before
+    anything is read, so no diagnostic can show an outside file's content."""
     if _is_path(ref):
+        if roots is not None and span is not None:
+            if os.path.isabs(ref):
+                raise _escape(f"`extends` names an absolute path ({ref}); a policy may only extend files "
+                              "beside it", span, roots)
+            candidate = (relative_to.parent if relative_to is not None else Path(".")) / ref
+            if not _limits.inside(candidate, roots):
+                raise _escape(f"`extends {ref}` leads outside the directories policies may be read from", span, roots)
         path = (relative_to.parent / ref) if relative_to is not None and not os.path.isabs(ref) else Path(ref)
         if path.is_file():
             return path
@@ -91,10 +117,11 @@ def _not_found(message: str, span: Span | None, help: str | None) -> Exception:
 
 
 def _read(path: Path) -> str:
+    limit = _limits.current().max_policy_bytes
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PolicyError([Diagnostic("PK000", f"cannot read file: {exc.strerror}", Span(str(path), 1, 1))]) from None
+        data = _limits.read_bounded(path, limit, "a policy", "max_policy_bytes")
+    except _limits.ReadRefused as exc:
+        raise PolicyError([Diagnostic("PK000", str(exc), Span(str(path), 1, 1))]) from None
     if b"\x00" in data:
         raise PolicyError([Diagnostic("PK000", "this is a binary file, not a policy", Span(str(path), 1, 1),
                                       "policies are UTF-8 text files ending in .pol")])
@@ -105,6 +132,33 @@ def _read(path: Path) -> str:
                                       Span(str(path), 1, 1))]) from None
 
 
+def read_document(sources: Path, ref: str, span: Span) -> str | Diagnostic:
+    """The text of the source document a policy's `document "…"` names, inside `sources` only; or the
+    diagnostic that says why not: outside `sources` (PK212, nothing read), missing (PK306),
+    unreadable, binary, not UTF-8 or over `max_document_bytes` (PK213)."""
+    root = sources.resolve()
+    if os.path.isabs(ref) or not _limits.inside(sources / ref, [root]):
+        return Diagnostic("PK212", f"`document {ref}` leads outside the --sources directory", span,
+                          "name the document by its path inside --sources, without `..`")
+    path = sources / ref
+    if not path.is_file():
+        # the quotes were asked to be checked and cannot be: an error, not a skip
+        return Diagnostic("PK306", f"source document {path} not found, so no quote can be checked", span,
+                          f"put {ref} in {sources}, or give --sources the directory that has it")
+    try:
+        data = _limits.read_bounded(path, _limits.current().max_document_bytes, "a source document",
+                                    "max_document_bytes")
+        if b"\x00" in data:
+            raise _limits.ReadRefused("a binary file, not a text document")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start})"
+    except _limits.ReadRefused as exc:
+        problem = str(exc)
+    return Diagnostic("PK213", f"source document {path.name} cannot be read: {problem}", span,
+                      "save the document as UTF-8 text (convert a PDF or Word file to .txt first)")
+
+
 def _layers(path: Path, text: str | None = None) -> tuple[list[_Layer], list[str]]:
     """The policy at `path` and every policy it extends, parents first."""
     layers: list[_Layer] = []
@@ -112,6 +166,7 @@ def _layers(path: Path, text: str | None = None) -> tuple[list[_Layer], list[str
     seen: list[Path] = []
     current: Path | None = path
     span: Span | None = None
+    roots = _roots(path)
     while current is not None:
         resolved = current.resolve()
         if resolved in seen:
@@ -126,7 +181,7 @@ def _layers(path: Path, text: str | None = None) -> tuple[list[_Layer], list[str
         if doc.extends is None:
             break
         span = doc.extends.span
-        current = _locate(doc.extends.id, current, span)
+        current = _locate(doc.extends.id, current, span, roots)
     layers.reverse()
     texts.reverse()
     return layers, texts

@@ -12,8 +12,10 @@ import reprlib
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Mapping, Union
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from . import limits as _limits
 from .errors import EventError, FieldProblem
 
 Role = Literal["public", "staff", "coordinator", "administrator", "department_head", "vendor", "elected_official",
@@ -149,9 +151,17 @@ class _EventBase(_Model):
     @field_validator("at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        """Naive times are taken as UTC so that comparisons with effective dates are defined."""
-        if value is not None and value.tzinfo is None:
+        """Naive times are taken as UTC so that comparisons with effective dates are defined; a time
+        whose offset takes it past year 9999 or before year 1 in UTC (`9999-12-31T23:59:59-23:59`)
+        cannot be compared with any other, so it is refused here rather than overflowing later."""
+        if value is None:
+            return value
+        if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
+        try:
+            value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("a time between years 1 and 9999 once its UTC offset is applied") from None
         return value
 
 
@@ -239,16 +249,40 @@ _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, 50, 50, 40
 
 def _short(value: Any) -> str:
     """A bounded picture of a bad value: hostile input may be huge or nested thousands deep."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses past 4,300 digits
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
     text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _from_json(data: str | bytes | bytearray | memoryview, index: int | None) -> Any:
+    """JSON text → the object it holds, every failure an EventError: orjson refuses integers beyond
+    64 bits, lone surrogates and nesting past 1,024 levels by itself, without recursion."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise EventError([FieldProblem("", "a JSON object with a 'kind' field", _short(str(exc)))],
+                         index=index) from None
+
+
 def parse_event(data: Any, *, index: int | None = None) -> Post | Comment | AccountAudit | ActionEvent:
-    """Validate a dict (as parsed from JSON/YAML) into an event, or raise EventError naming the field."""
+    """Validate a dict (as parsed from JSON/YAML), or JSON text (str or bytes) holding one, into an
+    event; raise EventError naming the field otherwise.
+
+    Before the schema is checked, the raw value is held to the limits of `policykit.limits` (text per
+    field, items per list, values per event, nesting, integer size, finite numbers, no lone
+    surrogates), so no event, however hostile, makes validation or evaluation slow or raise anything
+    but EventError.
+    """
     if isinstance(data, _EventBase):
         return data  # type: ignore[return-value]
+    if isinstance(data, (str, bytes, bytearray, memoryview)):
+        data = _from_json(data, index)
     if not isinstance(data, Mapping):
         raise EventError([FieldProblem("", "an object with a 'kind' field", _short(data))], index=index)
+    problem = _limits.event_problem(data)
+    if problem is not None:
+        raise EventError([FieldProblem(*problem)], index=index)
     try:
         return _EVENT_ADAPTER.validate_python(data)
     except ValidationError as exc:

@@ -14,10 +14,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.indenter import Indenter
+from lark.tree import Meta
 
+from . import limits as _limits
 from . import syntax as st
 from .errors import Diagnostic, PolicyError, Span
 
@@ -60,6 +62,8 @@ class _PolIndenter(Indenter):
             return
         yield token
         indent_str = token.rsplit("\n", 1)[1]
+        if "\t" in indent_str:
+            raise _TabIndent((token.end_line or token.line or 1), indent_str.index("\t") + 1)
         indent = self._width(token)
         if indent > self.indent_level[-1]:
             self.indent_level.append(indent)
@@ -78,6 +82,18 @@ class _BadDedent(Exception):
     def __init__(self, line: int, column: int, expected: list[int]) -> None:
         super().__init__(line, column, expected)
         self.line, self.column, self.expected = line, column, expected
+
+
+class _TabIndent(Exception):
+    """A line indented with a tab: how wide a tab is differs between editors, so the block a line
+    belongs to would depend on who looks at it."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+_LAYOUT_ERRORS = (UnexpectedInput, _BadDedent, _TabIndent)
 
 
 @lru_cache(maxsize=1)
@@ -102,17 +118,36 @@ def _text(token: Token | str) -> str:
     return " ".join(_ESCAPE.sub(lambda m: m.group(1), raw).split())
 
 
-def _number(token: Token) -> float | int:
-    text = str(token)
-    return float(text) if "." in text else int(text)
+class _Builder(Transformer_NonRecursive):
+    """Lark tree → syntax tree, one method per grammar rule.
 
-
-class _Builder(Transformer):
-    """Lark tree → syntax tree, one method per grammar rule."""
+    Non-recursive (lark's own post-order loop), so how deeply a file nests cannot overflow the stack
+    here; values that cannot be read (an impossible date, a number too long) are collected as
+    diagnostics at their own position and raised together once the tree is built."""
 
     def __init__(self, file: str) -> None:
         super().__init__()
         self.file = file
+        self.problems: list[Diagnostic] = []
+
+    def _date(self, token: Token) -> date:
+        try:
+            return date.fromisoformat(str(token))
+        except ValueError as exc:
+            self.problems.append(Diagnostic("PK005", f"`{token}` is not a date: {exc}", self._tok(token),
+                                            "write a date that exists, as YYYY-MM-DD (2024-02-29, not 2024-02-30)"))
+            return date.min
+
+    def _number(self, token: Token) -> float | int:
+        text = str(token)
+        digits = len(text.lstrip("-").split(".")[0])
+        limit = _limits.current().max_number_digits
+        if digits > limit:
+            self.problems.append(Diagnostic("PK006", f"a number of {digits:,} digits; at most {limit} are allowed "
+                                            "(limit max_number_digits)", self._tok(token),
+                                            "no count, score or period in a policy is that large; check the number"))
+            return 0
+        return float(text) if "." in text else int(text)
 
     def _span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
@@ -129,11 +164,11 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def number(self, meta, children):
-        return st.Literal(_number(children[0]), self._span(meta))
+        return st.Literal(self._number(children[0]), self._span(meta))
 
     @v_args(meta=True)
     def date(self, meta, children):
-        return st.Literal(date.fromisoformat(str(children[0])), self._span(meta))
+        return st.Literal(self._date(children[0]), self._span(meta))
 
     @v_args(meta=True)
     def true(self, meta, children):
@@ -283,10 +318,10 @@ class _Builder(Transformer):
         return ("cite", children[0])
 
     def rule_effective(self, children):
-        return ("effective", date.fromisoformat(str(children[0])))
+        return ("effective", self._date(children[0]))
 
     def rule_until(self, children):
-        return ("until", date.fromisoformat(str(children[0])))
+        return ("until", self._date(children[0]))
 
     @v_args(meta=True)
     def decision(self, meta, children):
@@ -327,10 +362,10 @@ class _Builder(Transformer):
         return ("unchecked", _text(children[0]))
 
     def clause_effective(self, children):
-        return ("effective", date.fromisoformat(str(children[0])))
+        return ("effective", self._date(children[0]))
 
     def clause_until(self, children):
-        return ("until", date.fromisoformat(str(children[0])))
+        return ("until", self._date(children[0]))
 
     @v_args(meta=True)
     def clause_decl(self, meta, children):
@@ -368,7 +403,7 @@ class _Builder(Transformer):
     @v_args(meta=True)
     def label_trust(self, meta, children):
         source, above = children
-        return st.Trust(_text(source), float(above) if above is not None else None, self._span(meta))
+        return st.Trust(_text(source), float(self._number(above)) if above is not None else None, self._span(meta))
 
     @v_args(meta=True)
     def header_text(self, meta, children):
@@ -376,7 +411,7 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def header_effective(self, meta, children):
-        return ("effective", date.fromisoformat(str(children[0])), self._span(meta))
+        return ("effective", self._date(children[0]), self._span(meta))
 
     @v_args(meta=True)
     def header_extends(self, meta, children):
@@ -406,6 +441,7 @@ class _Builder(Transformer):
 
     def retain_period(self, children):
         amount, unit, after, unless = children
+        self._number(amount)
         words = [str(amount), str(unit)] + (["after", *map(str, after)] if after else [])
         return {"words": words, "unless": unless or (), "amount": self._tok(amount), "unit": self._tok(unit),
                 "after": self._tok(after[0]) if after else None}
@@ -421,7 +457,8 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def policy_decl(self, meta, children):
-        name, title, *lines = children
+        name, *lines = children
+        title = lines.pop(0) if lines and isinstance(lines[0], Token) else None
         doc = st.PolicyDoc(str(name), _text(title) if title else None, self._tok(name), self.file)
         for line in lines:
             if line is None:
@@ -494,6 +531,10 @@ def _syntax_diagnostic(exc: BaseException, file: str, line_offset: int = 0, col_
     def span(line: int, column: int) -> Span:
         return Span(file, line + line_offset, column + col_offset)
 
+    if isinstance(exc, _TabIndent):
+        return Diagnostic("PK004", "this line is indented with a tab", span(exc.line, exc.column),
+                          "indent .pol files with spaces: a tab is as wide as each editor makes it, so the "
+                          "block a line belongs to would depend on who reads it")
     if isinstance(exc, _BadDedent):
         return Diagnostic("PK003", "this line's indentation matches no enclosing block",
                           span(exc.line, exc.column),
@@ -519,6 +560,9 @@ def _syntax_diagnostic(exc: BaseException, file: str, line_offset: int = 0, col_
             message, hint = "this line ends too early", f"expected {_expected(exc.accepts or exc.expected)}"
         elif token.type == "$END":
             message, hint = "the file ends in the middle of a statement", f"expected {_expected(exc.accepts or exc.expected)}"
+        elif "DATE" in (exc.accepts or exc.expected) and _DATEISH.fullmatch(str(token)):
+            return Diagnostic("PK005", f"`{token}` is not a date", span(token.line or 1, token.column or 1),
+                              "write dates as YYYY-MM-DD, with two-digit months and days (2024-07-01)")
         else:
             message = f"unexpected {_describe(token.type) if token.type in _FRIENDLY else repr(str(token))}"
             hint = f"expected {_expected(exc.accepts or exc.expected)}"
@@ -529,6 +573,8 @@ def _syntax_diagnostic(exc: BaseException, file: str, line_offset: int = 0, col_
         return Diagnostic("PK002", message, span(line or 1, column), hint)
     return Diagnostic("PK002", f"cannot read this file: {exc}", span(1, 1))
 
+
+_DATEISH = re.compile(r"\d+[-./]\d+([-./]\d+)?")
 
 _BLOCK_START = re.compile(r"^([ \t]*)(clause|define|param|trust|rule|override|exception)\b")
 
@@ -553,7 +599,7 @@ def _recover(text: str, file: str) -> list[Diagnostic]:
             continue
         try:
             _lark().parse(chunk, start="start" if number == 0 else "fragment")
-        except (UnexpectedInput, _BadDedent) as exc:
+        except _LAYOUT_ERRORS as exc:
             found.append(_syntax_diagnostic(exc, file, line - 1, indent))
     return found
 
@@ -566,14 +612,91 @@ def parse(text: str, file: str = "<string>") -> st.PolicyDoc:
     source = text if text.endswith("\n") else text + "\n"
     try:
         tree = _lark().parse(source, start="start")
-    except (UnexpectedInput, _BadDedent) as exc:
+    except _LAYOUT_ERRORS as exc:
         first = _syntax_diagnostic(exc, file)
         rest = [d for d in _recover(source, file) if (d.line, d.column) != (first.line, first.column)]
         raise PolicyError(sorted([first, *rest], key=lambda d: (d.line, d.column))) from None
+    _balance(tree)
+    too_deep = _too_deep(tree, file)
+    if too_deep is not None:
+        raise PolicyError([too_deep])
+    builder = _Builder(file)
     try:
-        return _Builder(file).transform(tree)
+        doc = builder.transform(tree)
     except VisitError as exc:
         raise PolicyError([Diagnostic("PK002", f"cannot read this value: {exc.orig_exc}", Span(file, 1, 1))]) from None
+    if builder.problems:
+        raise PolicyError(sorted(builder.problems, key=lambda d: (d.line, d.column)))
+    return doc
+
+
+_CHAINS = ("and_", "or_")
+
+
+def _position(node: Any) -> tuple[int, int, int, int]:
+    meta = node.meta if isinstance(node, Tree) else None
+    if meta is not None and not getattr(meta, "empty", True):
+        return meta.line, meta.column, meta.end_line, meta.end_column
+    return (getattr(node, "line", 1) or 1, getattr(node, "column", 1) or 1,
+            getattr(node, "end_line", 1) or 1, getattr(node, "end_column", 1) or 1)
+
+
+def _joined(op: str, terms: list[Any]) -> Any:
+    """`a and b and c and d` as a balanced tree ((a and b) and (c and d)): the same meaning (`and` and
+    `or` are associative, in three-valued logic too, and terms are still tried left to right), but
+    a chain of n terms nests log2(n) deep instead of n, so nothing that walks it recursively (the
+    compiler, lint's analysis, the compiled closures) goes deeper than the chain's length allows."""
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    left, right = _joined(op, terms[:middle]), _joined(op, terms[middle:])
+    meta = Meta()
+    meta.line, meta.column = _position(terms[0])[:2]
+    meta.end_line, meta.end_column = _position(terms[-1])[2:]
+    meta.empty = False
+    return Tree(op, [left, right], meta)
+
+
+def _balance(tree: Tree) -> None:
+    """Rebalance every chain of `and`s or of `or`s in place (see `_joined`), without recursion."""
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data in _CHAINS:
+            terms: list[Any] = []
+            pending = [node]
+            while pending:
+                part = pending.pop()
+                if isinstance(part, Tree) and part.data == node.data:
+                    pending.extend(reversed(part.children))
+                else:
+                    terms.append(part)
+            if len(terms) > 2:
+                balanced = _joined(node.data, terms)
+                node.children = balanced.children
+            stack.extend(terms)
+        else:
+            stack.extend(node.children)
+
+
+def _too_deep(tree: Tree, file: str) -> Diagnostic | None:
+    """A diagnostic at the first place the file nests deeper than `max_nesting`, else None."""
+    limit = _limits.current().max_nesting
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if depth > limit:
+            line, column = _position(node)[:2]
+            return Diagnostic("PK007", f"nested more than {limit} levels deep (limit max_nesting)",
+                              Span(file, line, column),
+                              "conditions, lists and clauses this deep are not read by anyone; name parts of "
+                              "the condition with `define` and use the names")
+        stack.extend((child, depth + 1) for child in node.children)
+    return None
 
 
 def parse_file(path: str) -> st.PolicyDoc:

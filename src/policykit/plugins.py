@@ -14,7 +14,9 @@ naming both. See hookspecs.py for the hooks and docs/plugins.md for a worked exa
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -25,7 +27,7 @@ import pluggy
 from . import hookspecs
 from .hookspecs import hookimpl
 
-__all__ = ["PluginConflict", "PluginError", "PluginProblem", "detectors", "discover", "functions", "hookimpl",
+__all__ = ["GuardedDetector", "PluginConflict", "PluginError", "PluginFailure", "PluginProblem", "detectors", "discover", "functions", "hookimpl",
            "jurisdictions", "list_plugins", "manager", "observer_failures", "platforms", "plugin_errors",
            "register", "unregister"]
 
@@ -244,7 +246,7 @@ def _collect_detectors() -> dict[str, tuple[str, Any]]:
             if not isinstance(detector, Detector):
                 raise PluginError(f"plugin {plugin!r} registered {detector!r}, which is not a Detector "
                                   f"(it needs `name`, `categories` and `detect(text)`)")
-            items.append((plugin, detector.name, detector))
+            items.append((plugin, detector.name, GuardedDetector(plugin, detector)))
     return _named("detector", items, {name: "policykit (built-in)" for name in BUILTIN_DETECTORS})
 
 
@@ -254,8 +256,104 @@ def _collect_functions() -> dict[str, tuple[str, Any]]:
         for name, fn in dict(mapping).items():
             if not callable(fn):
                 raise PluginError(f"plugin {plugin!r} registered function `{name}`, which is not callable")
-            items.append((plugin, str(name), fn))
+            items.append((plugin, str(name), _guarded_function(plugin, str(name), fn)))
     return _named("function", items, {})
+
+
+# ---------------------------------------------------------------- containing what plugins do at run time
+
+class PluginFailure(PluginError):
+    """A plugin call that failed policykit's checks: over its time budget, suspended, or a result that
+    is not what the hook promises. The evaluator reports it under `errors` (decision at least `review`)."""
+
+
+class _Budget:
+    """The time budget of one plugin's detector or function, and its circuit breaker.
+
+    A call cannot be stopped safely from outside in Python (a thread cannot be killed, a signal only
+    reaches the main thread, a subprocess per call costs more than most calls), so each call runs to
+    its end, is timed, and a result that took longer than `plugin_budget` counts as failed and is
+    reported. After `plugin_strikes` such calls in a row the plugin is suspended for
+    `plugin_cooldown` seconds: its calls fail at once (reported, so decisions are `review`), then it
+    is tried again. A plugin that sleeps 5 s therefore costs 5 s on a few events, each reported, and
+    nothing after that, and no thread is ever left behind.
+    """
+
+    __slots__ = ("what", "strikes", "suspended_until")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.strikes = 0
+        self.suspended_until = 0.0
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        from .limits import current
+        if self.suspended_until and time.monotonic() < self.suspended_until:
+            raise PluginFailure(f"{self.what} is suspended after {current().plugin_strikes} calls over its time "
+                                f"budget; it is retried {current().plugin_cooldown:g} s after the last")
+        started = time.perf_counter()
+        result = fn(*args)
+        elapsed = time.perf_counter() - started
+        limits = current()
+        if elapsed <= limits.plugin_budget:
+            self.strikes = 0
+            return result
+        self.strikes += 1
+        if self.strikes >= limits.plugin_strikes:
+            self.strikes = 0
+            self.suspended_until = time.monotonic() + limits.plugin_cooldown
+        log.warning("policykit plugin: %s took %.2f s", self.what, elapsed)
+        raise PluginFailure(f"{self.what} took {elapsed:.2f} s, over its budget of {limits.plugin_budget:g} s "
+                            f"(limit plugin_budget); its result was not used")
+
+
+class GuardedDetector:
+    """A plugin's detector as the evaluator sees it: timed against the budget, and its hits checked.
+
+    A hit must be a `Hit` in one of the detector's declared categories, with integer offsets inside the
+    text, a text match and a finite score; anything else (None, a dict, NaN, an undeclared category)
+    is a `PluginFailure`, so a broken detector cannot allow silently or break a verdict's JSON."""
+
+    def __init__(self, plugin: str, detector: Any) -> None:
+        self.name: str = detector.name
+        self.categories: frozenset[str] = frozenset(detector.categories)
+        self.inner = detector
+        self._budget = _Budget(f"detector {detector.name} (plugin {plugin})")
+
+    def detect(self, text: str) -> list[Any]:
+        hits = self._budget.call(self.inner.detect, text)
+        if not isinstance(hits, (list, tuple)):
+            raise PluginFailure(f"detector {self.name} returned {type(hits).__name__}, not a list of hits")
+        for hit in hits:
+            problem = _hit_problem(hit, self.categories, len(text))
+            if problem:
+                raise PluginFailure(f"detector {self.name} returned a bad hit: {problem}")
+        return list(hits)
+
+
+def _hit_problem(hit: Any, categories: frozenset[str], length: int) -> str | None:
+    from .detectors import Hit
+    if not isinstance(hit, Hit):
+        return f"{type(hit).__name__} is not a Hit"
+    if hit.category not in categories:
+        return f"category {hit.category!r} is not one it declares ({', '.join(sorted(categories))})"
+    if not (type(hit.start) is int and type(hit.end) is int and 0 <= hit.start <= hit.end <= length):
+        return "offsets that are not integers inside the text"
+    if not isinstance(hit.match, str) or not isinstance(hit.detector, str):
+        return "a match or detector name that is not text"
+    if isinstance(hit.score, bool) or not isinstance(hit.score, (int, float)) or not math.isfinite(hit.score):
+        return f"score {hit.score!r} is not a finite number"
+    return None
+
+
+def _guarded_function(plugin: str, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A plugin's function, timed against the budget (its result is checked where it is called)."""
+    budget = _Budget(f"function {name}() (plugin {plugin})")
+
+    def guarded(*args: Any) -> Any:
+        return budget.call(fn, *args)
+    guarded.__wrapped__ = fn  # type: ignore[attr-defined]
+    return guarded
 
 
 def _collect_action_types() -> dict[str, tuple[str, Any]]:
@@ -326,8 +424,8 @@ def observe(policy: Any, event: Any, verdict: Any) -> None:
     for impl in _PM.hook.policykit_observe_verdict.get_hookimpls():
         if _is_wrapper(impl):
             continue
-        try:
-            _call(impl, policy=policy, event=event, verdict=verdict)
+        try:  # each observer its own deep copy: nothing it does reaches the caller's verdict or another observer
+            _call(impl, policy=policy, event=event, verdict=verdict.model_copy(deep=True))
         except Exception as exc:
             with _LOCK:
                 _OBSERVER_FAILURES += 1

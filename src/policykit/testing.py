@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from .compiler import Policy
+from .limits import load_yaml
 from .errors import EventError, PolicyError
 from .loader import load
 from .verdict import Verdict
@@ -60,7 +60,7 @@ def _load_yaml(path: Path) -> Any:
     if not text.strip():
         raise UnreadableTestFile(f"{path}: empty file, no test cases")
     try:
-        return YAML(typ="rt").load(text)
+        return load_yaml(text, round_trip=True)  # aliases and nesting bounded (policykit.limits)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
