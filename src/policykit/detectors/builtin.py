@@ -12,7 +12,7 @@ import itertools
 import threading
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .base import Hit, make_hit
+from .base import MAX_HITS_PER_CATEGORY, Hit, make_hit
 from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context, load_data
 from .links import LinkDetector
 from .normalize import Analysis, analyse
@@ -53,7 +53,6 @@ PATTERN_FILES = (
 
 _ENGINE_IDS = itertools.count(1)
 _EMPTY: list = []
-MAX_HITS_PER_CATEGORY = 50  # evidence kept per category and text; detection itself is not capped
 
 
 def bundled_lexicon() -> Lexicon:

@@ -44,6 +44,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import ahocorasick
 import re2
 
+from .base import MAX_HITS_PER_CATEGORY
 from .normalize import Analysis, Stream
 
 __all__ = ["Lexicon", "LexiconMatcher", "Term", "parse_terms", "load_data", "normalise_phrase"]
@@ -343,11 +344,16 @@ class LexiconMatcher:
 
     def _scan_tokens(self, st: Stream, hits: list) -> None:
         pos = 1
+        # the readings of a token depend on the token alone: a repeated one is read once
+        memo: dict[bytes, list[tuple[Term, float]]] = {}
         for tb in st.tokens:
             n = len(tb)
-            if n >= 3 and (b"*" in tb or _TRIPLE.search(tb)):
-                tok = tb.decode("ascii")
-                for t, f in self._token(tok):
+            if n >= 3:
+                found = memo.get(tb)
+                if found is None:
+                    found = memo[tb] = list(self._token(tb.decode("ascii"))) if (
+                        b"*" in tb or _TRIPLE.search(tb)) else []
+                for t, f in found:
                     a, b = st.to_view(pos, pos + n)
                     for c in t.categories:
                         hits.append((c, a, b, t.score * f, t))
@@ -366,16 +372,27 @@ class LexiconMatcher:
                             found.add((0, len(letters), obj))
             # words of four letters or more inside the run ("y o u f u c k" → "fuck")
             if len(letters) > 4:
+                # a term found this often in one run is evidence enough: a megabyte of "f u c k" is one run
+                # of 250,000 letters, and only the first hits of a category are kept as evidence
+                per_term: dict[int, int] = {}
                 for end, (key, items) in self._sub.iter(letters):
                     for t in items:
-                        found.add((end - len(key) + 1, end + 1, t))
+                        n = per_term.get(id(t), 0)
+                        if n < MAX_HITS_PER_CATEGORY:
+                            per_term[id(t)] = n + 1
+                            found.add((end - len(key) + 1, end + 1, t))
             # a long run of a repeated letter inside ("f u u u c k")
             if "*" in letters or _TRIPLE.search(letters.encode("ascii")):
                 for t, f in self._token(letters):
                     found.add((0, len(letters), t))
+            if not found:
+                continue
+            # letter i of the run is token k0 + i: its place in the view is one lookup, not a search
+            k0 = st.token_at(run_start)
+            view_start = st.token_view_start
             for i, j, t in found:
-                a, _ = st.to_view(run_start + 2 * i, run_start + 2 * i + 1)
-                _, b = st.to_view(run_start + 2 * (j - 1), run_start + 2 * (j - 1) + 1)
+                a = view_start(k0 + i)
+                b = view_start(k0 + j - 1) + 1
                 for c in t.categories:
                     hits.append((c, a, b, t.score * EVASION, t))
 

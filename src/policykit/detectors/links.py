@@ -48,6 +48,7 @@ _URL = re2.compile(
     ).encode("ascii")
 )
 _TRAIL = ".,;:!?'\"*"
+MAX_HOST = 253  # the longest DNS name (RFC 1035), dots included
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
 
 
@@ -65,15 +66,21 @@ class Link:
 
 def _trim(s: str) -> str:
     """Drop sentence punctuation after a URL, and a closing bracket it did not open."""
-    while s:
-        c = s[-1]
+    # the brackets are counted once, then kept up to date: counting them again for each character
+    # cut would make a URL followed by a megabyte of ")" quadratic
+    opened = {")": s.count("("), "]": s.count("[")}
+    closed = {")": s.count(")"), "]": s.count("]")}
+    end = len(s)
+    while end:
+        c = s[end - 1]
         if c in _TRAIL:
-            s = s[:-1]
-        elif c in ")]" and s.count("(" if c == ")" else "[") < s.count(c):
-            s = s[:-1]
+            end -= 1
+        elif c in ")]" and opened[c] < closed[c]:
+            closed[c] -= 1
+            end -= 1
         else:
             break
-    return s
+    return s[:end]
 
 
 def _idna(host: str) -> str:
@@ -211,6 +218,13 @@ def _in(domain: str, domains: frozenset[str] | set[str]) -> bool:
     d = domain.lower().rstrip(".")
     if d.startswith("www."):
         d = d[4:]
+    if len(d) > MAX_HOST:
+        # no DNS name is longer, so no listed one: only the suffixes that fit can match (a megabyte of
+        # "www." is one host of 250,000 labels; cutting one label at a time would copy it 250,000 times)
+        dot = d.find(".", len(d) - MAX_HOST - 1)
+        if dot < 0:
+            return False
+        d = d[dot + 1:]
     # the domain itself or any parent domain: at most one lookup per label
     while True:
         if d in domains:

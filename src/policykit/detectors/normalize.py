@@ -253,6 +253,12 @@ class Stream:
         self._hint = k
         return k
 
+    def token_view_start(self, k: int) -> int:
+        """Where token `k` starts in the view: constant time, for matchers that walk tokens in a row."""
+        if self._ss is None:
+            self._index()
+        return self._ss[k] + self._vs[k]  # type: ignore[index]
+
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         """Map joined-string span [a, b) (spaces at either end stripped) to a view span."""
         if a >= b:
@@ -322,6 +328,12 @@ class LowerStream:
 
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         return self._st.to_view(a, b)
+
+    def token_at(self, pos: int) -> int:
+        return self._st.token_at(pos)
+
+    def token_view_start(self, k: int) -> int:
+        return self._st.token_view_start(k)
 
 
 class Analysis:
