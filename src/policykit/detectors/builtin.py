@@ -19,6 +19,7 @@ from .normalize import Analysis, analyse
 from .normalize import _local as _LOCAL
 from .patterns import Pattern, PatternSet, parse_patterns
 from .pii import PersonalInfoMatcher
+from .work import charge
 
 __all__ = [
     "BUILTIN_DETECTORS", "Engine", "PersonalInfoDetector", "WordListDetector", "default_detectors",
@@ -122,6 +123,7 @@ class Engine:
         if not hits:
             an.results[key] = _EMPTY
             return _EMPTY
+        charge("engine", len(hits))  # each loop below; the sort is near linear (hits come in runs in text order)
         if exempt:
             hits = apply_exemptions(hits, exempt)
         if len(hits) == 1:  # the common case for a flagged comment: one hit, nothing to merge or order

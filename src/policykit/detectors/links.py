@@ -30,6 +30,7 @@ import re2
 
 from .base import Hit
 from .normalize import Analysis, analyse
+from .work import charge
 
 __all__ = ["Link", "links", "domain_lists", "domain_list", "in_domain_list", "LinkDetector"]
 
@@ -68,6 +69,7 @@ def _trim(s: str) -> str:
     """Drop sentence punctuation after a URL, and a closing bracket it did not open."""
     # the brackets are counted once, then kept up to date: counting them again for each character
     # cut would make a URL followed by a megabyte of ")" quadratic
+    charge("links", 4 * len(s))
     opened = {")": s.count("("), "]": s.count("[")}
     closed = {")": s.count(")"), "]": s.count("]")}
     end = len(s)
@@ -92,6 +94,7 @@ def _idna(host: str) -> str:
 
 def normalise_url(raw: str) -> tuple[str, str] | None:
     """(normalised URL, domain) for one URL as written, or None when it has no usable host."""
+    charge("links", 4 * len(raw))  # split, lower-cased, IDNA-encoded, joined
     s = raw.strip()
     if "://" not in s[:10]:
         s = "http://" + s
@@ -125,12 +128,17 @@ def _extract(an: Analysis) -> list[Link]:
     if b"." not in nb:
         return []
     # a scheme, "www" or a top-level domain must stand as a word of the plain stream
+    charge("links", 2 * len(nb))
     if next(_MARKERS.iter(an.lower), None) is None:
         return []
     out: list[Link] = []
     text = an.text
+    charge("links", len(nb))
+    last = 0
     for m in _URL.finditer(nb):
         a, b = m.start(), m.end()
+        charge("links", 2 * (b - last) + 1)
+        last = b
         if a > 0 and nb[a - 1] in b"@.-_":
             continue  # part of an e-mail address or a longer name
         if b < len(nb) and nb[b] == ord("@"):
@@ -227,6 +235,7 @@ def _in(domain: str, domains: frozenset[str] | set[str]) -> bool:
         d = d[dot + 1:]
     # the domain itself or any parent domain: at most one lookup per label
     while True:
+        charge("links", len(d))
         if d in domains:
             return True
         dot = d.find(".")
@@ -276,6 +285,7 @@ class LinkDetector:
         if not found:
             return []
         hits = []
+        charge("links", len(found) * len(self._by_cat))
         for link in found:
             for cat, doms in self._by_cat.items():
                 if _in(link.domain, doms) or (link.lookalike and _in(link.lookalike, doms)):

@@ -37,6 +37,7 @@ import re2
 
 from .lexicon import data_lines, load_data, options
 from .normalize import Analysis, Stream
+from .work import charge
 
 __all__ = ["Pattern", "PatternSet", "parse_patterns", "NAME_STOPWORDS"]
 
@@ -454,6 +455,7 @@ class PatternSet:
     def _atoms(self, s: str) -> set[int]:
         if not self._has_atoms:
             return set()
+        charge("engine", len(s))
         return {n for _, n in self._ac.iter(s)}
 
     def _candidates(self, atoms: Iterable[int], always: bool) -> list[int]:
@@ -495,10 +497,13 @@ class PatternSet:
             p = patterns[i]
             ng = self._name_group[i] if capture is not None else None
             pos = 0
+            scanned = 0  # what RE2 reads: from each search's start to its match's end, forward and back
             while pos <= end:
                 s0, e0 = find(_UNANCHORED, data, pos, end)[0]
                 if s0 < 0:
+                    scanned += end - pos
                     break
+                scanned += 2 * (e0 - pos) + 1
                 # the next search starts at the end of this match; a match needs at least a word and
                 # the space after it, so a text that ends within two characters holds no other
                 pos = e0 if e0 > pos else pos + 1
@@ -515,6 +520,7 @@ class PatternSet:
                     exempt.append((a, b, frozenset((p.category,))))
                 else:
                     hits.append((p.category, a, b, p.score * factor, None))
+            charge("engine", scanned)
 
     def atom_ids(self) -> dict[str, int]:
         """The prefilter atoms and their ids, for an automaton shared with a word list."""
