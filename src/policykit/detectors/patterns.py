@@ -382,19 +382,24 @@ def _name_ok(name: str | bytes | None) -> bool:
 
 @dataclass
 class PatternSet:
-    """A compiled set of patterns. Immutable once built; safe to share between threads."""
+    """A compiled set of patterns. Immutable once built (but for the regexes compiled on first use
+    when `lazy`); safe to share between threads.
+
+    `lazy`: compile each pattern's regexes when the prefilter first asks for it, not up front — most
+    texts switch on few patterns, and compiling all of them is most of a cold start. Only for patterns
+    known to compile (the bundled ones): an error in a lazily compiled pattern would surface only when
+    a text needs it. A lazy set can be pickled (see `policykit.cache`); the regexes are compiled again.
+    """
 
     patterns: list[Pattern] = field(default_factory=list)
+    lazy: bool = False
 
     def __post_init__(self) -> None:
-        self._compiled = [_compile(p.source) for p in self.patterns]
-        self._name_group = [_group_index(c, "name") for c in self._compiled]
-        # how each pattern is run (see `_run`): matches are found by the pattern without capturing
-        # groups (asking RE2 for the whole match only lets it use its DFAs); a pattern that needs a
-        # group (`check=name`) is then matched again, anchored, on the few characters of each match
-        self._runners = [_runner(_compile(_without_groups(p.source)) if c.groups else c,
-                                 c if p.check == "name" and c.groups else None)
-                         for p, c in zip(self.patterns, self._compiled)]
+        n = len(self.patterns)
+        self._runners: list = [None] * n
+        self._name_group: list[int | None] = [None] * n
+        for i in range(0 if self.lazy else n):
+            self._prepare(i)
         # the fewest characters a match can have (plus the space before it): a search for a further
         # match is skipped when less than that is left of the text
         self._min_rest = [_min_width(p.source) + 1 for p in self.patterns]
@@ -415,11 +420,9 @@ class PatternSet:
             for k, alts in enumerate(req):
                 for a in alts:
                     atoms.setdefault(a, []).append((i, k))
-        self._ac = ahocorasick.Automaton()
-        self._atom_patterns: list[tuple[tuple[int, int], ...]] = []
-        for n, (a, idx) in enumerate(atoms.items()):
-            self._ac.add_word(a, n)
-            self._atom_patterns.append(tuple(idx))
+        self._atom_ids = {a: n for n, a in enumerate(atoms)}
+        self._ac: ahocorasick.Automaton | None = None  # built on first use (`_atoms`)
+        self._atom_patterns: list[tuple[tuple[int, int], ...]] = [tuple(idx) for idx in atoms.values()]
         # atom id → the patterns it may switch on (deduplicated), for the common one-set case
         self._atom_pidx = [tuple(sorted({i for i, _ in idx})) for idx in self._atom_patterns]
         # with two required sets: atom id → patterns whose first (second) set it belongs to
@@ -435,8 +438,28 @@ class PatternSet:
         self._exempt_mask_by_cat = {c: sum(1 << i for i in idx) for c, idx in self._exempt_by_cat.items()}
         self._has_atoms = bool(atoms)
         self._single = all(k == 1 for k in self._need.values())
-        if atoms:
-            self._ac.make_automaton()
+
+    def _prepare(self, i: int) -> tuple:
+        """Compile pattern `i`: how it is run (see `_run`). Matches are found by the pattern without
+        capturing groups (asking RE2 for the whole match only lets it use its DFAs); a pattern that
+        needs a group (`check=name`) is then matched again, anchored, on the few characters of each
+        match. Two threads preparing one pattern at once build the same thing twice, harmlessly."""
+        p = self.patterns[i]
+        c = _compile(p.source)
+        self._name_group[i] = _group_index(c, "name")
+        runner = _runner(_compile(_without_groups(p.source)) if c.groups else c,
+                         c if p.check == "name" and c.groups else None)
+        self._runners[i] = runner
+        return runner
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        n = len(self.patterns)
+        state.update(_runners=[None] * n, _name_group=[None] * n, _ac=None, lazy=True)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     @classmethod
     def from_files(cls, *names: str) -> "PatternSet":
@@ -456,7 +479,14 @@ class PatternSet:
         if not self._has_atoms:
             return set()
         charge("engine", len(s))
-        return {n for _, n in self._ac.iter(s)}
+        ac = self._ac
+        if ac is None:
+            ac = ahocorasick.Automaton()
+            for a, n in self._atom_ids.items():
+                ac.add_word(a, n)
+            ac.make_automaton()
+            self._ac = ac
+        return {n for _, n in ac.iter(s)}
 
     def _candidates(self, atoms: Iterable[int], always: bool) -> list[int]:
         ap = self._atom_patterns
@@ -493,7 +523,7 @@ class PatternSet:
         runners = self._runners
         min_rest = self._min_rest
         for i in indices:
-            find, capture = runners[i]
+            find, capture = runners[i] or self._prepare(i)
             p = patterns[i]
             ng = self._name_group[i] if capture is not None else None
             pos = 0
@@ -524,7 +554,7 @@ class PatternSet:
 
     def atom_ids(self) -> dict[str, int]:
         """The prefilter atoms and their ids, for an automaton shared with a word list."""
-        return dict(self._ac.items()) if self._has_atoms else {}
+        return dict(self._atom_ids)
 
     def _candidate_mask(self, atoms: Iterable[int]) -> int:
         """The patterns whose every required atom set has an atom among `atoms`, as a bit mask."""
