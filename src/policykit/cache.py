@@ -203,7 +203,8 @@ def lark_parser(grammar: str, postlex: object, **options: object):
         return lark.Lark.__new__(lark.Lark)._load(io.BytesIO(payload), postlex=postlex, **runtime)
 
     # the post-lexer's settings (an Indenter's token names) shape the tables built, so they are in the key
-    settings = sorted((k, repr(v)) for k, v in vars(type(postlex)).items() if not k.startswith("__")
-                      and isinstance(v, (str, int, tuple, list, frozenset)))
+    # (a set's repr follows the process's hash seed: sorted, so that every process finds the entry)
+    settings = sorted((k, repr(sorted(v) if isinstance(v, frozenset) else v)) for k, v in vars(type(postlex)).items()
+                      if not k.startswith("__") and isinstance(v, (str, int, tuple, list, frozenset)))
     key = key_of(grammar, repr(sorted(options.items())), repr(settings), *versions("lark"))
     return cached("parser", key, build, dump, restore)

@@ -150,3 +150,22 @@ def test_the_parser_from_the_cache_parses_as_the_built_one(cache_dir):
         source = fh.read()
     assert loaded is not built
     assert loaded.parse(source, start="start") == built.parse(source, start="start")
+
+
+def test_every_process_finds_the_same_entries(cache_dir):
+    """Keys must not depend on the process (a set's repr follows PYTHONHASHSEED)."""
+    import subprocess
+    import sys
+
+    script = ("from policykit.detectors.builtin import bundled_key; from policykit import parser; "
+              "parser._lark(); print(bundled_key())")
+    keys = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        keys.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                                check=True).stdout)
+    assert len(keys) == 1
+    first = (cache_dir / "parser.cache").stat().st_mtime_ns
+    env = dict(os.environ, PYTHONHASHSEED="3")
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
+    assert (cache_dir / "parser.cache").stat().st_mtime_ns == first  # loaded, not written again
