@@ -1,9 +1,9 @@
 """Quality and speed of policykit's built-in detectors.
 
-    .venv/bin/python benchmarks/bench_detectors.py            # quality tables, throughput, hostile inputs
+    .venv/bin/python benchmarks/bench_detectors.py            # quality tables, throughput, the real corpus if fetched
     .venv/bin/python benchmarks/bench_detectors.py --errors   # also list every false positive / negative
-    .venv/bin/python benchmarks/bench_detectors.py --quick    # smaller throughput and hostile-input runs
-    .venv/bin/python benchmarks/bench_detectors.py --rounds 15 --no-hostile
+    .venv/bin/python benchmarks/bench_detectors.py --quick    # smaller throughput runs
+    .venv/bin/python benchmarks/bench_detectors.py --corpus labeled_data.csv   # the real corpus, see below
 
 Quality: per-category precision and recall on the labelled development set
 (tests/data/detector_devset.jsonl: {"text": ..., "labels": [...]}), a text counting as positive for a
@@ -18,7 +18,9 @@ is timed for several rounds (CPU time of this process, so other work on a shared
 though not nothing) and the median and the best round are printed, each mix against 20,000 comments
 per second on its median; the exit status follows the issue's bar: the dev-set quality bar and the
 typical mix.
-Hostile inputs: wall time for 1 MB comments and pathological repetitions, which must grow linearly.
+Real text: the Davidson et al. (2017) tweets, fetched once by benchmarks/fetch_corpus.py (never by the
+tests, never committed), judged by load("clinton").evaluate and by the detectors alone, with F1 and
+tweets per CPU-second (see `corpus`). Hostile inputs: benchmarks/bench_hostile_text.py.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from policykit.detectors import default_detectors  # noqa: E402
 DEVSET = ROOT / "tests" / "data" / "detector_devset.jsonl"
 HOLDOUT = ROOT / "tests" / "data" / "detector_holdout.jsonl"
 HOLDOUT2 = ROOT / "tests" / "data" / "detector_holdout2.jsonl"
+HOLDOUT3 = ROOT / "tests" / "data" / "detector_holdout3.jsonl"
 BAR = {  # category → (precision, recall) the issue requires
     "profanity": (0.95, 0.90),
     "threat": (0.95, 0.90),
@@ -163,40 +166,70 @@ def throughput(detectors, rows: list[dict], n: int, rounds: int) -> float:
 _FLAGGED: set[str] = set()
 
 
-def hostile(detectors, quick: bool) -> None:
-    rng = random.Random(7)
-    alphabet = "abcdefghijklmnopqrstuvwxyz     .,!?'0123456789@$*-"
-    cases = {
-        "random ascii": lambda n: "".join(rng.choice(alphabet) for _ in range(n)),
-        "one letter repeated": lambda n: "a" * n,
-        "spaced letters": lambda n: ("f u c k " * (n // 8 + 1))[:n],
-        "profanity repeated": lambda n: ("fuck " * (n // 5 + 1))[:n],
-        "digits and dashes": lambda n: ("555-123-4567 " * (n // 13 + 1))[:n],
-        "vote for Names": lambda n: ("Vote for Jane Smith " * (n // 20 + 1))[:n],
-        "non-ascii mix": lambda n: ("fuсk ｆｕｃｋ ß 中文 f\u200buck 🙂 " * (n // 30 + 1))[:n],
-        "url-ish": lambda n: ("http://a.co/" + "a." * (n // 2))[:n],
-        "emails": lambda n: ("a@b.co " * (n // 7 + 1))[:n],
-    }
-    sizes = (100_000, 200_000) if quick else (250_000, 500_000, 1_000_000)
-    print("hostile inputs (seconds through all detectors; linear growth expected):")
-    for name, make in cases.items():
-        times = []
-        for n in sizes:
-            text = make(n)
-            start = time.perf_counter()
-            for d in detectors:
-                d.detect(text)
-            times.append(time.perf_counter() - start)
-        ratio = times[-1] / times[0] if times[0] > 0 else float("nan")
-        cells = "  ".join(f"{n // 1000:>5} KB {t:6.3f}" for n, t in zip(sizes, times))
-        print(f"  {name:<22} {cells}   x{sizes[-1] // sizes[0]} size -> x{ratio:.1f} time")
+def corpus(path: Path, limit: int | None) -> None:
+    """F1 and speed on real text no one here wrote: the Davidson et al. (2017) tweets (fetched by
+    benchmarks/fetch_corpus.py), a tweet counting as offensive when its majority label is hate speech
+    or offensive language. Judged as comments by ``load("clinton").evaluate`` (offensive: any decision
+    but allow) and by the detectors alone (offensive: a hit of profanity, obscene, hate speech or
+    harassment). Loading the policy and building the engine happen before the timed window. When
+    better-profanity or alt-profanity-check are installed, they run on the same tweets in the same run."""
+    import csv
+
+    from policykit import load as load_policy
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [(r["tweet"], r["class"] in ("0", "1")) for r in csv.DictReader(fh)]
+    if limit:
+        rows = rows[:limit]
+    texts = [t for t, _ in rows]
+    gold = [g for _, g in rows]
+    print(f"corpus {path.name}: {len(rows)} tweets, {sum(gold)} offensive or hateful")
+    policy = load_policy("clinton")
+    detectors = default_detectors()
+    offensive = {"profanity", "obscene", "hate_speech", "harassment", "sexual_harassment", "discrimination"}
+    policy.evaluate({"kind": "comment", "text": "warm up the engine: what the hell"})
+
+    def by_policy(batch):
+        return [policy.evaluate({"kind": "comment", "text": t}).decision != "allow" for t in batch]
+
+    def by_detectors(batch):
+        return [any(h.category in offensive for d in detectors for h in d.detect(t)) for t in batch]
+
+    systems = [("clinton policy (evaluate)", by_policy), ("policykit detectors alone", by_detectors)]
+    try:
+        from better_profanity import profanity as bp
+
+        bp.load_censor_words()
+        systems.append(("better-profanity", lambda batch: [bp.contains_profanity(t) for t in batch]))
+    except ImportError:
+        print("  (better-profanity not installed: not compared)")
+    try:
+        from profanity_check import predict as pc_predict
+
+        systems.append(("alt-profanity-check, batched", lambda batch: [bool(x) for x in pc_predict(batch)]))
+    except ImportError:
+        print("  (alt-profanity-check not installed: not compared)")
+    print(f"  {'system':<32}{'precision':>10}{'recall':>8}{'f1':>7}{'tweets/s':>12}{'us/tweet':>10}")
+    for name, judge in systems:
+        cpu0 = time.process_time()
+        pred = judge(texts)
+        cpu = max(time.process_time() - cpu0, 1e-9)
+        tp = sum(1 for p, g in zip(pred, gold) if p and g)
+        fp = sum(1 for p, g in zip(pred, gold) if p and not g)
+        fn = sum(1 for p, g in zip(pred, gold) if g and not p)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        print(f"  {name:<32}{prec:>10.3f}{rec:>8.3f}{f1:>7.3f}{len(texts) / cpu:>12,.0f}{cpu / len(texts) * 1e6:>10.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--errors", action="store_true", help="list false positives and negatives")
-    ap.add_argument("--quick", action="store_true", help="smaller throughput and hostile-input runs")
-    ap.add_argument("--no-hostile", action="store_true", help="skip the hostile-input timings")
+    ap.add_argument("--quick", action="store_true", help="smaller throughput runs")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="the Davidson et al. tweets CSV (benchmarks/fetch_corpus.py); default: the cache's copy")
+    ap.add_argument("--corpus-limit", type=int, default=None, help="only the first N tweets")
     ap.add_argument("--rounds", type=int, default=7, help="timed rounds per stream (median and best printed)")
     args = ap.parse_args(argv)
     detectors = default_detectors()
@@ -212,11 +245,24 @@ def main(argv: list[str] | None = None) -> int:
         quality(detectors, load(HOLDOUT2), args.errors,
                 "held-out set 2 (written before the detectors were run on it; not tuned on)", bar=False)
         print()
+    if HOLDOUT3.exists():
+        quality(detectors, load(HOLDOUT3), args.errors,
+                "held-out set 3 (sales offers and drug deals without ad words, written before tuning; the "
+                "patterns were then generalised for these kinds: no longer unseen)", bar=False)
+        print()
     _FLAGGED.update(r["text"] for r in rows if r["labels"])
     rate = throughput(detectors, rows, 5000 if args.quick else 20000, args.rounds)
-    if not args.no_hostile:
-        print()
-        hostile(detectors, args.quick)
+    path = args.corpus
+    if path is None:
+        from policykit.cache import cache_dir
+
+        base = cache_dir()
+        path = base / "davidson2017.csv" if base is not None else None
+    print()
+    if path is not None and path.is_file():
+        corpus(path, args.corpus_limit)
+    else:
+        print("corpus: not found (run benchmarks/fetch_corpus.py once, or pass --corpus PATH)")
     return 0 if ok and rate >= 20000 else 1
 
 

@@ -13,12 +13,13 @@ import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, TextIO
 
 from . import __version__
 from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
-from .plugins import PluginError
-from .verdict import SEVERITY, Verdict
+
+if TYPE_CHECKING:  # the heavy modules are imported by the commands that use them: `--help` stays instant
+    from .verdict import Verdict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -508,6 +509,7 @@ def _print_verdict(where: str, event: Any, verdict: Verdict, style: _Style, trac
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .verdict import SEVERITY
     policies = _load_policies(args.policy or ["nyc"], parse_params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
     platform = platform_arg(args.platform)
@@ -801,6 +803,7 @@ def cmd_doc(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from pydantic import TypeAdapter
     from .models import Event
+    from .verdict import Verdict
     schema = TypeAdapter(Event).json_schema() if args.what == "event" else Verdict.model_json_schema()
     print(json.dumps(schema, indent=2))
     return EXIT_OK
@@ -968,6 +971,7 @@ def _extensions() -> list[Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .plugins import PluginError
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE

@@ -21,6 +21,7 @@ from lark.tree import Meta
 
 from . import limits as _limits
 from . import syntax as st
+from .cache import lark_parser
 from .errors import Diagnostic, PolicyError, Span
 
 _ESCAPE = re.compile(r'\\(.)', re.S)
@@ -99,8 +100,8 @@ _LAYOUT_ERRORS = (UnexpectedInput, _BadDedent, _TabIndent)
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("policykit").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", postlex=_PolIndenter(), propagate_positions=True,
-                maybe_placeholders=True, start=["start", "fragment"])
+    return lark_parser(grammar, _PolIndenter(), propagate_positions=True,
+                       maybe_placeholders=True, start=["start", "fragment"])
 
 
 def grammar_terminals() -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Linear time is checked by counting operations, not by timing: the number of Python-level calls (the C
 parts — RE2, Aho–Corasick, translate — are linear by construction) made by all detectors on an input
-and on the same input four times as long. Timing belongs in benchmarks/bench_detectors.py.
+and on the same input four times as long. Timing belongs in benchmarks/bench_hostile_text.py; work counts
+at 1-8 units in test_linear_work.py.
 """
 
 from __future__ import annotations

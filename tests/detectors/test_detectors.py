@@ -428,3 +428,27 @@ def test_dev_set_meets_the_bar():
     for c in BAR:
         assert tp[c] / (tp[c] + fp[c]) >= 0.95, c
         assert tp[c] / (tp[c] + fn[c]) >= 0.90, c
+
+
+# -- issue 13: what docs/detectors.md promises, tried as a new user would --------------------------
+
+@pytest.mark.parametrize("text, category", [
+    ("Fresh from the oven: 20% off cupcakes this week!", "commercial_solicitation"),
+    ("Half price on all pizzas every Tuesday at Tony's.", "commercial_solicitation"),
+    ("Come by the bakery tomorrow, buy 6 donuts get 6 free.", "commercial_solicitation"),
+    ("You can buy weed from the guy behind the library", "illegal_activity"),
+    ("The kid at the gas station sells pills, just ask him.", "illegal_activity"),
+])
+def test_sales_offers_and_drug_deals_without_ad_words(text, category):
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    "20% of residents said the park needs more lights.",
+    "Is the pool half price for seniors on weekdays?",
+    "The pharmacy on Main sells allergy pills without a prescription now.",
+    "The dispensary on Route 5 sells weed legally, why is the council against it?",
+    "I bought a weed whacker at the hardware store, works great.",
+])
+def test_their_near_misses_stay_clean(text):
+    assert not categories(text) & {"commercial_solicitation", "illegal_activity"}

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
 
+MAX_HITS_PER_CATEGORY = 50  # evidence kept per category and text; detection itself is not capped
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One finding of a category in a text; offsets index the original (un-normalised) text."""

@@ -9,16 +9,18 @@ exemptions or patterns gets an engine of its own.
 from __future__ import annotations
 
 import itertools
+import pickle
 import threading
 from typing import Callable, Iterable, Mapping, Sequence
 
-from .base import Hit, make_hit
+from .base import MAX_HITS_PER_CATEGORY, Hit, make_hit
 from .lexicon import Lexicon, LexiconMatcher, apply_exemptions, is_name_context, load_data
 from .links import LinkDetector
 from .normalize import Analysis, analyse
 from .normalize import _local as _LOCAL
 from .patterns import Pattern, PatternSet, parse_patterns
 from .pii import PersonalInfoMatcher
+from .work import charge
 
 __all__ = [
     "BUILTIN_DETECTORS", "Engine", "PersonalInfoDetector", "WordListDetector", "default_detectors",
@@ -53,12 +55,27 @@ PATTERN_FILES = (
 
 _ENGINE_IDS = itertools.count(1)
 _EMPTY: list = []
-MAX_HITS_PER_CATEGORY = 50  # evidence kept per category and text; detection itself is not capped
 
 
 def bundled_lexicon() -> Lexicon:
     """The bundled word lists and exemptions (a fresh, mutable copy)."""
     return Lexicon.from_files(*WORD_FILES)
+
+
+_SOURCES = ("base.py", "builtin.py", "lexicon.py", "normalize.py", "patterns.py", "work.py")
+
+
+def bundled_key() -> str:
+    """The on-disk cache key of the shared engine: the bundled data, the code that builds and reads
+    it, and the versions of the libraries whose objects it holds."""
+    from importlib import resources
+
+    from ..cache import key_of, versions
+
+    here = resources.files(__package__)
+    data = [load_data(n) for n in WORD_FILES + PATTERN_FILES]
+    code = [here.joinpath(n).read_bytes() for n in _SOURCES]
+    return key_of(*data, *code, *versions("pyahocorasick", "google-re2"))
 
 
 def bundled_patterns() -> list[Pattern]:
@@ -74,27 +91,40 @@ class Engine:
 
     def __init__(self, lexicon: Lexicon | Callable[[], Lexicon] | None = None,
                  patterns: Sequence[Pattern] | Callable[[], Sequence[Pattern]] | None = None,
-                 pii: PersonalInfoMatcher | None = None) -> None:
-        """`lexicon` and `patterns` may be given as zero-argument callables, loaded on first use."""
+                 pii: PersonalInfoMatcher | None = None, *, bundled: bool = False) -> None:
+        """`lexicon` and `patterns` may be given as zero-argument callables, loaded on first use.
+        `bundled`: they are the bundled data, so the built engine is kept in the on-disk cache
+        (`policykit.cache`, keyed by `bundled_key()`) and its patterns are compiled on first use."""
         self._lexicon = lexicon
         self._patterns = patterns
         self._pii = pii
+        self._bundled = bundled
         self._key = next(_ENGINE_IDS)  # never reused, unlike id(self)
         self._lock = threading.Lock()
         self._compiled: tuple[LexiconMatcher | None, PatternSet | None] | None = None
+
+    def _build(self) -> tuple[LexiconMatcher | None, PatternSet | None]:
+        lexicon = self._lexicon() if callable(self._lexicon) else self._lexicon
+        patterns = list(self._patterns() if callable(self._patterns) else (self._patterns or ()))
+        ps = PatternSet(patterns, lazy=self._bundled) if patterns else None
+        lm = None
+        if lexicon is not None and lexicon.terms:
+            # one automaton pass finds both the words and the patterns' prefilter atoms
+            lm = LexiconMatcher(lexicon, ps.atom_ids() if ps is not None else None)
+        return lm, ps
 
     def _compile(self) -> tuple[LexiconMatcher | None, PatternSet | None]:
         if self._compiled is None:
             with self._lock:
                 if self._compiled is None:
-                    lexicon = self._lexicon() if callable(self._lexicon) else self._lexicon
-                    patterns = list(self._patterns() if callable(self._patterns) else (self._patterns or ()))
-                    ps = PatternSet(patterns) if patterns else None
-                    lm = None
-                    if lexicon is not None and lexicon.terms:
-                        # one automaton pass finds both the words and the patterns' prefilter atoms
-                        lm = LexiconMatcher(lexicon, ps.atom_ids() if ps is not None else None)
-                    self._compiled = (lm, ps)
+                    if self._bundled:
+                        from ..cache import cached
+
+                        # pickle: see policykit.cache for why only entries this user wrote are read
+                        self._compiled = cached("detector-engine", bundled_key(), self._build,
+                                                pickle.dumps, pickle.loads)
+                    else:
+                        self._compiled = self._build()
         return self._compiled
 
     def run(self, an: Analysis) -> list[tuple[str, int, int, float]]:
@@ -123,6 +153,7 @@ class Engine:
         if not hits:
             an.results[key] = _EMPTY
             return _EMPTY
+        charge("engine", len(hits))  # each loop below; the sort is near linear (hits come in runs in text order)
         if exempt:
             hits = apply_exemptions(hits, exempt)
         if len(hits) == 1:  # the common case for a flagged comment: one hit, nothing to merge or order
@@ -195,7 +226,7 @@ def _shared_engine() -> Engine:
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = Engine(bundled_lexicon, bundled_patterns)  # loaded and compiled on first use
+                _shared = Engine(bundled_lexicon, bundled_patterns, bundled=True)  # built on first use
     return _shared
 
 

@@ -44,7 +44,9 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import ahocorasick
 import re2
 
+from .base import MAX_HITS_PER_CATEGORY
 from .normalize import Analysis, Stream
+from .work import charge
 
 __all__ = ["Lexicon", "LexiconMatcher", "Term", "parse_terms", "load_data", "normalise_phrase"]
 
@@ -305,7 +307,8 @@ class LexiconMatcher:
 
     def _scan(self, st: Stream, factor: float, hits: list, exempt: list, atoms: set | None = None) -> set:
         marks = set()
-        for end, (klen, items, ids) in self._ac.iter(st.s):
+        found = 0
+        for found, (end, (klen, items, ids)) in enumerate(self._ac.iter(st.s), 1):
             if not klen:
                 marks.add(items)
                 continue
@@ -321,10 +324,12 @@ class LexiconMatcher:
                     sc = obj.score * f * factor
                     for c in obj.categories:
                         hits.append((c, a, b, sc, obj))
+        charge("engine", len(st.s) + found)
         return marks
 
     def _token(self, tok: str) -> Iterator[tuple[Term, float]]:
         """Evasion readings of one token that the automaton cannot see: masks and long runs."""
+        charge("engine", 2 * len(tok))
         if "*" in tok:
             if len(tok) < 3 or tok[0] == "*":
                 return
@@ -343,20 +348,29 @@ class LexiconMatcher:
 
     def _scan_tokens(self, st: Stream, hits: list) -> None:
         pos = 1
+        # the readings of a token depend on the token alone: a repeated one is read once
+        memo: dict[bytes, list[tuple[Term, float]]] = {}
+        charge("engine", len(st.tokens))
         for tb in st.tokens:
             n = len(tb)
-            if n >= 3 and (b"*" in tb or _TRIPLE.search(tb)):
-                tok = tb.decode("ascii")
-                for t, f in self._token(tok):
+            if n >= 3:
+                found = memo.get(tb)
+                if found is None:
+                    found = memo[tb] = list(self._token(tb.decode("ascii"))) if (
+                        b"*" in tb or _TRIPLE.search(tb)) else []
+                for t, f in found:
+                    charge("engine", 1)
                     a, b = st.to_view(pos, pos + n)
                     for c in t.categories:
                         hits.append((c, a, b, t.score * f, t))
             pos += n + 1
 
     def _scan_spaced(self, st: Stream, hits: list) -> None:
+        charge("engine", len(st.b))
         for m in _SPACED.finditer(st.b):
             run_start = m.start(1)
             letters = m.group(1)[::2].decode("ascii")
+            charge("engine", 4 * len(letters))  # the run copied, and scanned by both automata
             found: set[tuple[int, int, Term]] = set()
             # the whole run: words and phrases (run "a s s" → "ass")
             for end, (klen, items, _) in self._ac.iter(" " + letters + " "):
@@ -366,16 +380,29 @@ class LexiconMatcher:
                             found.add((0, len(letters), obj))
             # words of four letters or more inside the run ("y o u f u c k" → "fuck")
             if len(letters) > 4:
+                # a term found this often in one run is evidence enough: a megabyte of "f u c k" is one run
+                # of 250,000 letters, and only the first hits of a category are kept as evidence
+                per_term: dict[int, int] = {}
                 for end, (key, items) in self._sub.iter(letters):
+                    charge("engine", len(items))
                     for t in items:
-                        found.add((end - len(key) + 1, end + 1, t))
+                        n = per_term.get(id(t), 0)
+                        if n < MAX_HITS_PER_CATEGORY:
+                            per_term[id(t)] = n + 1
+                            found.add((end - len(key) + 1, end + 1, t))
             # a long run of a repeated letter inside ("f u u u c k")
             if "*" in letters or _TRIPLE.search(letters.encode("ascii")):
                 for t, f in self._token(letters):
                     found.add((0, len(letters), t))
+            if not found:
+                continue
+            # letter i of the run is token k0 + i: its place in the view is one lookup, not a search
+            k0 = st.token_at(run_start)
+            view_start = st.token_view_start
+            charge("engine", len(found))
             for i, j, t in found:
-                a, _ = st.to_view(run_start + 2 * i, run_start + 2 * i + 1)
-                _, b = st.to_view(run_start + 2 * (j - 1), run_start + 2 * (j - 1) + 1)
+                a = view_start(k0 + i)
+                b = view_start(k0 + j - 1) + 1
                 for c in t.categories:
                     hits.append((c, a, b, t.score * EVASION, t))
 
@@ -384,9 +411,11 @@ class LexiconMatcher:
         nb = an.nb
         if not (b"-" in nb or b"_" in nb or b"~" in nb):
             return  # dots alone: s.h.i.t reads "s h i t" in the streams, which the spaced reading covers
+        charge("engine", len(nb))
         for m in _GLUED.finditer(nb):
             a, b = m.start(1), m.end(1)
             raw = m.group(1)
+            charge("engine", 4 * len(raw))
             found: set[tuple[Term, float]] = set()
             joined = raw.translate(GLUE_TABLE, GLUE_SEPARATORS).decode("ascii")
             masked = raw.translate(GLUE_MASK_TABLE).decode("ascii")
@@ -400,6 +429,7 @@ class LexiconMatcher:
                     found.add((t, f))
             for t, f in self._token(masked):
                 found.add((t, f))
+            charge("engine", len(found))
             for t, f in found:
                 for c in t.categories:
                     hits.append((c, a, b, t.score * f, t))
@@ -468,6 +498,7 @@ def apply_exemptions(hits: Sequence[RawHit], exempt: Sequence[tuple[int, int, fr
     from bisect import bisect_right as _br
 
     ex = sorted(exempt)
+    charge("engine", len(ex) + len(hits))
     starts = [e[0] for e in ex]
     out = []
     # exemptions are few per text; a hit is checked against those starting at or before it, scanning
@@ -477,6 +508,7 @@ def apply_exemptions(hits: Sequence[RawHit], exempt: Sequence[tuple[int, int, fr
         i = _br(starts, a) - 1
         covered = False
         while i >= 0 and a - ex[i][0] <= 200:
+            charge("engine", 1)
             ea, eb, only = ex[i]
             if ea <= a and b <= eb and (only is None or c in only):
                 covered = True

@@ -30,6 +30,7 @@ import re2
 
 from .base import Hit
 from .normalize import Analysis, analyse
+from .work import charge
 
 __all__ = ["Link", "links", "domain_lists", "domain_list", "in_domain_list", "LinkDetector"]
 
@@ -48,6 +49,7 @@ _URL = re2.compile(
     ).encode("ascii")
 )
 _TRAIL = ".,;:!?'\"*"
+MAX_HOST = 253  # the longest DNS name (RFC 1035), dots included
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
 
 
@@ -65,15 +67,22 @@ class Link:
 
 def _trim(s: str) -> str:
     """Drop sentence punctuation after a URL, and a closing bracket it did not open."""
-    while s:
-        c = s[-1]
+    # the brackets are counted once, then kept up to date: counting them again for each character
+    # cut would make a URL followed by a megabyte of ")" quadratic
+    charge("links", 4 * len(s))
+    opened = {")": s.count("("), "]": s.count("[")}
+    closed = {")": s.count(")"), "]": s.count("]")}
+    end = len(s)
+    while end:
+        c = s[end - 1]
         if c in _TRAIL:
-            s = s[:-1]
-        elif c in ")]" and s.count("(" if c == ")" else "[") < s.count(c):
-            s = s[:-1]
+            end -= 1
+        elif c in ")]" and opened[c] < closed[c]:
+            closed[c] -= 1
+            end -= 1
         else:
             break
-    return s
+    return s[:end]
 
 
 def _idna(host: str) -> str:
@@ -85,6 +94,7 @@ def _idna(host: str) -> str:
 
 def normalise_url(raw: str) -> tuple[str, str] | None:
     """(normalised URL, domain) for one URL as written, or None when it has no usable host."""
+    charge("links", 4 * len(raw))  # split, lower-cased, IDNA-encoded, joined
     s = raw.strip()
     if "://" not in s[:10]:
         s = "http://" + s
@@ -118,12 +128,17 @@ def _extract(an: Analysis) -> list[Link]:
     if b"." not in nb:
         return []
     # a scheme, "www" or a top-level domain must stand as a word of the plain stream
+    charge("links", 2 * len(nb))
     if next(_MARKERS.iter(an.lower), None) is None:
         return []
     out: list[Link] = []
     text = an.text
+    charge("links", len(nb))
+    last = 0
     for m in _URL.finditer(nb):
         a, b = m.start(), m.end()
+        charge("links", 2 * (b - last) + 1)
+        last = b
         if a > 0 and nb[a - 1] in b"@.-_":
             continue  # part of an e-mail address or a longer name
         if b < len(nb) and nb[b] == ord("@"):
@@ -211,8 +226,16 @@ def _in(domain: str, domains: frozenset[str] | set[str]) -> bool:
     d = domain.lower().rstrip(".")
     if d.startswith("www."):
         d = d[4:]
+    if len(d) > MAX_HOST:
+        # no DNS name is longer, so no listed one: only the suffixes that fit can match (a megabyte of
+        # "www." is one host of 250,000 labels; cutting one label at a time would copy it 250,000 times)
+        dot = d.find(".", len(d) - MAX_HOST - 1)
+        if dot < 0:
+            return False
+        d = d[dot + 1:]
     # the domain itself or any parent domain: at most one lookup per label
     while True:
+        charge("links", len(d))
         if d in domains:
             return True
         dot = d.find(".")
@@ -262,6 +285,7 @@ class LinkDetector:
         if not found:
             return []
         hits = []
+        charge("links", len(found) * len(self._by_cat))
         for link in found:
             for cat, doms in self._by_cat.items():
                 if _in(link.domain, doms) or (link.lookalike and _in(link.lookalike, doms)):

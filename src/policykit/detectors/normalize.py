@@ -33,6 +33,8 @@ from typing import Callable
 
 from anyascii import anyascii
 
+from .work import charge
+
 __all__ = ["Analysis", "Stream", "analyse", "fold"]
 
 # --------------------------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ _EXPANSIONS: dict[str, str] = {}
 
 def fold(text: str) -> tuple[str, array | None]:
     """(ASCII folding of `text`, map from folded index to original index or None for identity)."""
+    charge("analysis", len(text))
     if text.isascii():
         if text.isprintable():
             return text, None
@@ -132,6 +135,7 @@ def fold(text: str) -> tuple[str, array | None]:
                 f = fold_char(c)
                 _EXPANSIONS[c] = f
         if f:
+            charge("analysis", len(f))
             parts.append(f)
             if len(f) == 1:
                 omap.append(i)
@@ -207,6 +211,7 @@ class Stream:
     __slots__ = ("view", "tokens", "b", "_s", "_ss", "_vs", "_hint")
 
     def __init__(self, view: bytes) -> None:
+        charge("analysis", 2 * len(view))  # split and join
         self.view = view
         self.tokens = view.split()
         self.b = b" " + b" ".join(self.tokens) + b" "
@@ -226,6 +231,7 @@ class Stream:
         # lengths; in the joined string: add up token lengths. C-level iterators, linear. `_vs` holds,
         # per token, its view start minus its joined-string start.
         view = self.view
+        charge("analysis", 2 * len(view))
         if view[:1] != b" " and len(self.b) == len(view.rstrip(b" ")) + 2:
             # single spaces between the tokens already (only the end may be padded): a shift by one
             n = len(self.tokens)
@@ -252,6 +258,12 @@ class Stream:
         k = _gallop(ss, pos, self._hint)  # type: ignore[arg-type]
         self._hint = k
         return k
+
+    def token_view_start(self, k: int) -> int:
+        """Where token `k` starts in the view: constant time, for matchers that walk tokens in a row."""
+        if self._ss is None:
+            self._index()
+        return self._ss[k] + self._vs[k]  # type: ignore[index]
 
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         """Map joined-string span [a, b) (spaces at either end stripped) to a view span."""
@@ -289,11 +301,13 @@ def _gallop(ss: list[int], pos: int, k: int) -> int:
         while lo + step < n and ss[lo + step] <= pos:
             lo += step
             step *= 2
+        charge("analysis", 2 * step.bit_length())  # the steps out, then the binary search
         return bisect_right(ss, pos, lo, min(lo + step, n)) - 1
     hi = k
     while hi - step >= 0 and ss[hi - step] > pos:
         hi -= step
         step *= 2
+    charge("analysis", 2 * step.bit_length())
     return max(0, bisect_right(ss, pos, max(hi - step, 0), hi) - 1)
 
 
@@ -311,17 +325,25 @@ class LowerStream:
     @property
     def b(self) -> bytes:
         if self._b is None:
+            charge("analysis", len(self._st.b))
             self._b = self._st.b.lower()
         return self._b
 
     @property
     def tokens(self) -> list[bytes]:
         if self._tokens is None:
+            charge("analysis", len(self._st.b))
             self._tokens = [t.lower() for t in self._st.tokens]
         return self._tokens
 
     def to_view(self, a: int, b: int) -> tuple[int, int]:
         return self._st.to_view(a, b)
+
+    def token_at(self, pos: int) -> int:
+        return self._st.token_at(pos)
+
+    def token_view_start(self, k: int) -> int:
+        return self._st.token_view_start(k)
 
 
 class Analysis:
@@ -333,6 +355,7 @@ class Analysis:
     def __init__(self, text: str) -> None:
         self.text = text
         self.norm, self.omap = fold(text)
+        charge("analysis", 2 * len(self.norm))  # encode, translate
         self.nb = self.norm.encode("ascii")
         self.plain = Stream(self.nb.translate(PLAIN_TABLE))
         self._leet: Stream | None | bool = False
@@ -352,16 +375,19 @@ class Analysis:
     def lower(self) -> str:
         """The plain stream as a lower-case str (same offsets as ``plain.b``)."""
         if self._lower is None:
+            charge("analysis", len(self.plain.b))
             self._lower = self.plain.b.lower().decode("ascii")
         return self._lower
 
     def _shapes(self) -> None:
         # the common answer, "no leet or mask character at all", in one C call: the text with every
         # byte deleted whose shape is a letter or a space
+        charge("analysis", len(self.nb))
         if not self.nb.translate(None, _NOT_EVASIVE):
             self._leet = self._bang = None
             return
         shape = self.nb.translate(SHAPE_TABLE)
+        charge("analysis", 12 * len(shape))  # the translations and the searches below
         has1 = b"1" in shape
         # a leet character touching a letter (sh1t, $hit, f**k, @ss) makes the leet reading worth it
         self._leet = Stream(self.nb.translate(LEET_TABLE)) if has1 and (b"a1" in shape or b"1a" in shape) else None

@@ -37,6 +37,7 @@ import re2
 
 from .lexicon import data_lines, load_data, options
 from .normalize import Analysis, Stream
+from .work import charge
 
 __all__ = ["Pattern", "PatternSet", "parse_patterns", "NAME_STOPWORDS"]
 
@@ -161,7 +162,10 @@ def required_atoms(src: str, limit: int = 1) -> list[frozenset[str]] | None:
         tree = _tree(src)
     except Exception:  # noqa: BLE001 - a prefilter may always fall back to running the pattern
         return None
-    cap = 3000
+    # alternatives multiplied out up to this many strings: at 3,000 the bundled patterns gave 92,000 atoms (a
+    # 29 MB automaton, 0.23 s to load from the cache); at 300, 24,000 (8 MB, 0.06 s) for 0.3 more pattern
+    # searches per clean comment of the dev set (1.4 → 1.7): an atom set is a necessary condition either way
+    cap = 300
     repeats = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT))
     NOTHING: tuple[set[str], bool] = ({""}, False)
 
@@ -381,19 +385,24 @@ def _name_ok(name: str | bytes | None) -> bool:
 
 @dataclass
 class PatternSet:
-    """A compiled set of patterns. Immutable once built; safe to share between threads."""
+    """A compiled set of patterns. Immutable once built (but for the regexes compiled on first use
+    when `lazy`); safe to share between threads.
+
+    `lazy`: compile each pattern's regexes when the prefilter first asks for it, not up front — most
+    texts switch on few patterns, and compiling all of them is most of a cold start. Only for patterns
+    known to compile (the bundled ones): an error in a lazily compiled pattern would surface only when
+    a text needs it. A lazy set can be pickled (see `policykit.cache`); the regexes are compiled again.
+    """
 
     patterns: list[Pattern] = field(default_factory=list)
+    lazy: bool = False
 
     def __post_init__(self) -> None:
-        self._compiled = [_compile(p.source) for p in self.patterns]
-        self._name_group = [_group_index(c, "name") for c in self._compiled]
-        # how each pattern is run (see `_run`): matches are found by the pattern without capturing
-        # groups (asking RE2 for the whole match only lets it use its DFAs); a pattern that needs a
-        # group (`check=name`) is then matched again, anchored, on the few characters of each match
-        self._runners = [_runner(_compile(_without_groups(p.source)) if c.groups else c,
-                                 c if p.check == "name" and c.groups else None)
-                         for p, c in zip(self.patterns, self._compiled)]
+        n = len(self.patterns)
+        self._runners: list = [None] * n
+        self._name_group: list[int | None] = [None] * n
+        for i in range(0 if self.lazy else n):
+            self._prepare(i)
         # the fewest characters a match can have (plus the space before it): a search for a further
         # match is skipped when less than that is left of the text
         self._min_rest = [_min_width(p.source) + 1 for p in self.patterns]
@@ -414,11 +423,9 @@ class PatternSet:
             for k, alts in enumerate(req):
                 for a in alts:
                     atoms.setdefault(a, []).append((i, k))
-        self._ac = ahocorasick.Automaton()
-        self._atom_patterns: list[tuple[tuple[int, int], ...]] = []
-        for n, (a, idx) in enumerate(atoms.items()):
-            self._ac.add_word(a, n)
-            self._atom_patterns.append(tuple(idx))
+        self._atom_ids = {a: n for n, a in enumerate(atoms)}
+        self._ac: ahocorasick.Automaton | None = None  # built on first use (`_atoms`)
+        self._atom_patterns: list[tuple[tuple[int, int], ...]] = [tuple(idx) for idx in atoms.values()]
         # atom id → the patterns it may switch on (deduplicated), for the common one-set case
         self._atom_pidx = [tuple(sorted({i for i, _ in idx})) for idx in self._atom_patterns]
         # with two required sets: atom id → patterns whose first (second) set it belongs to
@@ -434,8 +441,28 @@ class PatternSet:
         self._exempt_mask_by_cat = {c: sum(1 << i for i in idx) for c, idx in self._exempt_by_cat.items()}
         self._has_atoms = bool(atoms)
         self._single = all(k == 1 for k in self._need.values())
-        if atoms:
-            self._ac.make_automaton()
+
+    def _prepare(self, i: int) -> tuple:
+        """Compile pattern `i`: how it is run (see `_run`). Matches are found by the pattern without
+        capturing groups (asking RE2 for the whole match only lets it use its DFAs); a pattern that
+        needs a group (`check=name`) is then matched again, anchored, on the few characters of each
+        match. Two threads preparing one pattern at once build the same thing twice, harmlessly."""
+        p = self.patterns[i]
+        c = _compile(p.source)
+        self._name_group[i] = _group_index(c, "name")
+        runner = _runner(_compile(_without_groups(p.source)) if c.groups else c,
+                         c if p.check == "name" and c.groups else None)
+        self._runners[i] = runner
+        return runner
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        n = len(self.patterns)
+        state.update(_runners=[None] * n, _name_group=[None] * n, _ac=None, lazy=True)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     @classmethod
     def from_files(cls, *names: str) -> "PatternSet":
@@ -454,7 +481,15 @@ class PatternSet:
     def _atoms(self, s: str) -> set[int]:
         if not self._has_atoms:
             return set()
-        return {n for _, n in self._ac.iter(s)}
+        charge("engine", len(s))
+        ac = self._ac
+        if ac is None:
+            ac = ahocorasick.Automaton()
+            for a, n in self._atom_ids.items():
+                ac.add_word(a, n)
+            ac.make_automaton()
+            self._ac = ac
+        return {n for _, n in ac.iter(s)}
 
     def _candidates(self, atoms: Iterable[int], always: bool) -> list[int]:
         ap = self._atom_patterns
@@ -491,14 +526,17 @@ class PatternSet:
         runners = self._runners
         min_rest = self._min_rest
         for i in indices:
-            find, capture = runners[i]
+            find, capture = runners[i] or self._prepare(i)
             p = patterns[i]
             ng = self._name_group[i] if capture is not None else None
             pos = 0
+            scanned = 0  # what RE2 reads: from each search's start to its match's end, forward and back
             while pos <= end:
                 s0, e0 = find(_UNANCHORED, data, pos, end)[0]
                 if s0 < 0:
+                    scanned += end - pos
                     break
+                scanned += 2 * (e0 - pos) + 1
                 # the next search starts at the end of this match; a match needs at least a word and
                 # the space after it, so a text that ends within two characters holds no other
                 pos = e0 if e0 > pos else pos + 1
@@ -515,10 +553,11 @@ class PatternSet:
                     exempt.append((a, b, frozenset((p.category,))))
                 else:
                     hits.append((p.category, a, b, p.score * factor, None))
+            charge("engine", scanned)
 
     def atom_ids(self) -> dict[str, int]:
         """The prefilter atoms and their ids, for an automaton shared with a word list."""
-        return dict(self._ac.items()) if self._has_atoms else {}
+        return dict(self._atom_ids)
 
     def _candidate_mask(self, atoms: Iterable[int]) -> int:
         """The patterns whose every required atom set has an atom among `atoms`, as a bit mask."""

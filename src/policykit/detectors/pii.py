@@ -45,6 +45,7 @@ import re2
 
 from .normalize import Analysis
 from .patterns import _UNANCHORED, _runner
+from .work import charge
 
 __all__ = ["PersonalInfoMatcher", "ROLE_MAILBOXES"]
 
@@ -216,6 +217,7 @@ def _attributed(nb: bytes, a: int, b: int) -> bool:
     first one just after them is). Constant work per candidate: the context read is bounded."""
     lo = max(0, a - _BEFORE)
     window = nb[lo:a]
+    charge("personal_information", 4 * (len(window) + _AFTER))
     before = window[_sentence_start(window):]
     third = None
     pos, end = 0, len(before)
@@ -278,7 +280,9 @@ class PersonalInfoMatcher:
             spans = _EMAIL_FIND(_UNANCHORED, nb, pos, n)  # C-level: no Match objects in an e-mail flood
             ms, me = spans[0]
             if ms < 0:
+                charge("personal_information", n - pos)
                 return
+            charge("personal_information", 3 * (me - pos) + 30)  # the search, the groups, the context
             pos = me if me > pos else pos + 1
             (ls, le), (d2s, d2e), (d3s, d3e) = spans[1], spans[2], spans[3]
             ds, de = (d2s, d2e) if d2s >= 0 else (d3s, d3e)
@@ -327,10 +331,13 @@ class PersonalInfoMatcher:
         seen: dict[str, object] = {}  # candidate digits → verdict, within this text
         attributions: dict[tuple[int, int], bool] = {}
         budget = _PARSE_BUDGET
+        last = 0
         for m in _PHONE.finditer(nb):
             if len(hits) >= _ENOUGH:
                 return  # evidence is capped anyway; do not parse thousands of numbers
             a, b = m.start(1), m.end(1)
+            charge("personal_information", 2 * (b - last) + 160)  # the search, the context windows
+            last = b
             # not part of a longer number, a date, a price or a code
             if a > 0 and (chr(nb[a - 1]).isalnum() or nb[a - 1] in b"$/#"):
                 continue
@@ -370,8 +377,10 @@ class PersonalInfoMatcher:
     def _ssns(self, an: Analysis, hits: list) -> None:
         nb = an.nb
         n = len(nb)
+        charge("personal_information", 2 * n)  # both searches read the whole text
         for m in _SSN.finditer(nb):
             a, b = m.start(), m.end()
+            charge("personal_information", 1)
             if (a > 0 and (chr(nb[a - 1]).isalnum() or nb[a - 1] in b"-")) or (b < n and (chr(nb[b]).isalnum() or nb[b] in b"-")):
                 continue
             area, group, serial = (int(x) for x in m.groups())
@@ -382,6 +391,7 @@ class PersonalInfoMatcher:
             hits.append(("personal_information", a, b, 0.95, "ssn"))
         for m in _SSN_BARE.finditer(nb):
             a, b = m.start(1), m.end(1)
+            charge("personal_information", 1)
             if b < n and chr(nb[b]).isdigit():
                 continue
             d = m.group(1).decode("ascii")
@@ -390,12 +400,16 @@ class PersonalInfoMatcher:
             hits.append(("personal_information", a, b, 1.0, "ssn"))
 
     def _dobs(self, an: Analysis, hits: list) -> None:
+        charge("personal_information", len(an.nb))
         for m in _DOB.finditer(an.nb):
+            charge("personal_information", 1)
             hits.append(("personal_information", m.start(1), m.end(1), 0.9, "date_of_birth"))
 
     def _addresses(self, an: Analysis, hits: list) -> None:
         nb = an.nb
+        charge("personal_information", len(nb))
         for m in _ADDRESS.finditer(nb):
+            charge("personal_information", 24)
             # "I live at…", "we just moved to…", "my home address is…": the writer's own
             words = nb[max(0, m.start() - 24):m.start()].split()
             if words and words[-1].lower().strip(b",;:") in _FIRST_PERSON and b"'s" not in nb[m.start():m.start(1)]:
@@ -405,6 +419,7 @@ class PersonalInfoMatcher:
     def match(self, an: Analysis) -> tuple[list, list]:
         hits: list = []
         nb = an.nb
+        charge("personal_information", len(nb))
         self._emails(an, hits)
         digits = len(nb) - len(nb.translate(None, _DIGITS))
         if digits:
@@ -413,6 +428,7 @@ class PersonalInfoMatcher:
                 if digits >= 9:
                     self._ssns(an, hits)
             # which of the worded kinds can be there at all: one automaton pass over the stream
+            charge("personal_information", len(an.lower))
             kinds = {k for _, k in _KIND_WORDS.iter(an.lower)}
             if digits >= 4 and "dob" in kinds:
                 self._dobs(an, hits)
