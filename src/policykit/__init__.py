@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
     from .loader import compile_text, evaluate, load, policies
     from .models import parse_event
+    from .platforms import from_platform
     from .verdict import Verdict
 
 # public name → the module that defines it
@@ -30,6 +31,7 @@ _LAZY = {
     "Diagnostic": "errors", "EventError": "errors", "PolicyError": "errors", "PolicyNotFound": "errors",
     "compile_text": "loader", "evaluate": "loader", "load": "loader", "policies": "loader",
     "parse_event": "models",
+    "from_platform": "platforms",  # a native platform payload → events (docs/platforms.md)
     "Verdict": "verdict",
 }
 
@@ -54,16 +56,6 @@ def evaluate_many(events, policy: "str | Policy" = "nyc", params=None):
 
     compiled = policy if isinstance(policy, Policy) else load(policy, params)
     return compiled.evaluate_many(events)
-
-
-def __getattr__(name: str):
-    """`policykit.from_platform` is `policykit.platforms.from_platform`, imported when first used (the
-    adapters are not loaded by `import policykit`)."""
-    if name == "from_platform":
-        from .platforms import from_platform
-
-        return from_platform
-    raise AttributeError(f"module 'policykit' has no attribute {name!r}")
 
 
 __all__ = ["Diagnostic", "EventError", "Policy", "PolicyError", "PolicyNotFound", "Verdict", "compile_text",
