@@ -28,7 +28,11 @@ def test_python_receipt_is_the_cli_receipt(tmp_path, clinton):
     assert outcomes[2].receipt["seq"] == outcomes[0].receipt["seq"]  # a redelivery names the first record
 
 
-def test_an_event_that_was_not_recorded_has_no_receipt(tmp_path, clinton):
+def test_a_refused_event_has_the_receipt_of_its_rejected_record(tmp_path, clinton):
     with Moderator(clinton, str(tmp_path / "a.db")) as mod:
         bad, = mod.handle_many([{"kind": "comment", "text": 3}])
-    assert bad.error is not None and bad.receipt is None
+        again, = mod.handle_many([{"kind": "comment", "text": 3}])
+    assert bad.error is not None and bad.record is not None
+    assert bad.receipt == {"kind": "rejected", "seq": bad.record, "hash": bad.hash, "duplicate": False}
+    assert again.receipt == {**bad.receipt, "duplicate": True}
+    assert json.loads(bad.to_json_line())["record"] == bad.receipt

@@ -1,5 +1,5 @@
 """A verdict served over loopback is the library's verdict: every bundled example event, every bundled
-policy, one by one and in a batch; and native platform payloads through `from_platform`."""
+policy, one by one and in a batch; and native platform payloads item by item, as `convert` answers them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import policykit
 from policykit.cli import read_events
 from policykit.errors import EventError
-from policykit.platforms import from_platform
+from policykit.platforms import convert, from_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ("syracuse", "nyc", "clinton", "cottonwood", "minnesota_model")
@@ -51,28 +51,43 @@ def test_a_batch_of_the_examples_gets_the_library_verdicts_in_order(client, name
     assert [r["verdict"] for r in body["results"]] == [policy.evaluate(e).model_dump(mode="json") for e in EXAMPLES]
 
 
+def _platform(payload: Path) -> str:
+    """The fixture's platform: its folder, or for `partial/` (pages with refused items) its name's prefix."""
+    return payload.stem.split("_", 1)[0] if payload.parent.name == "partial" else payload.parent.name
+
+
+def _problems(exc: EventError) -> list[dict]:
+    return [{"path": p.path, "expected": p.expected, "got": p.got} for p in exc.problems]
+
+
 @pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_a_platform_payload_gets_the_library_verdicts(client, payload: Path) -> None:
-    platform, data = payload.parent.name, json.loads(payload.read_text())
+    """Item by item, as `convert` answers: a refused item is an error in its place, the rest are judged."""
+    platform, data = _platform(payload), json.loads(payload.read_text())
     policy = policykit.load("nyc")
     answer = client.post(f"/v1/policies/nyc/platforms/{platform}", content=payload.read_bytes())
-    try:
-        events = from_platform(platform, data)
-    except EventError as exc:  # the library refuses it: so does the server, with the same problems
-        assert answer.status_code == 422, answer.text
-        assert answer.json()["problems"] == [{"path": p.path, "expected": p.expected, "got": p.got}
-                                             for p in exc.problems]
+    items = convert(platform, data)
+    if len(items) == 1 and items[0].index is None and items[0].error is not None:
+        assert answer.status_code == 422, answer.text  # the payload itself is refused, with the same problems
+        assert answer.json()["problems"] == _problems(items[0].error)
         return
     assert answer.status_code == 200, answer.text
     expected = []
-    for event in events:
+    for item in items:
         try:
-            expected.append({"verdict": policy.evaluate(event).model_dump(mode="json")})
+            if item.error is not None:
+                raise item.error
+            expected.append({"verdict": policy.evaluate(item.event).model_dump(mode="json")})
         except EventError as exc:
-            expected.append({"error": "malformed event", "problems": [
-                {"path": p.path, "expected": p.expected, "got": p.got} for p in exc.problems]})
+            expected.append({"error": "malformed event", "problems": _problems(exc)})
     got = [{k: v for k, v in r.items() if k != "index"} for r in answer.json()["results"]]
     assert got == expected
+
+
+def test_one_refused_item_does_not_refuse_the_page(client) -> None:
+    payload = ROOT / "tests" / "platforms" / "fixtures" / "partial" / "x_search_page_media_missing.json"
+    results = client.post("/v1/policies/nyc/platforms/x", content=payload.read_bytes()).json()["results"]
+    assert any("error" in r for r in results) and any("verdict" in r for r in results)
 
 
 def test_city_accounts_reach_the_adapter(client) -> None:

@@ -201,7 +201,8 @@ class Service:
         return verdict
 
     async def judge_all(self, served: Served, events: list[Any], deadline: float) -> list[Any]:
-        """Each event's verdict or its EventError, in order; yields to the loop between chunks."""
+        """Each event's verdict or its EventError, in order (an EventError given in place of an event is
+        passed through); yields to the loop between chunks."""
         loop = asyncio.get_running_loop()
         results: list[Any] = []
         for start in range(0, len(events), BATCH_YIELD):
@@ -212,6 +213,9 @@ class Service:
                                         f"{start} of {len(events)} events; send smaller batches",
                                    headers={"Retry-After": "1"})
             for event in events[start:start + BATCH_YIELD]:
+                if isinstance(event, EventError):  # an item the platform adapter already refused
+                    results.append(event)
+                    continue
                 try:
                     results.append(self.judge(served, event))
                 except EventError as exc:
@@ -460,23 +464,25 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/policies/{policy}/platforms/{platform}", response_model=schemas.BatchResponse,
               tags=["decisions"], responses=errors,
               summary="Judge a platform's native payload (a webhook delivery, a status, a firehose record): "
-                      "converted by `policykit.platforms.from_platform`, one result per event it holds",
+                      "converted item by item by `policykit.platforms.convert`, one result per event or refused item",
               openapi_extra={"requestBody": {"required": True, "content": {JSON: {"schema": {
                   "type": "object", "description": "the platform's payload, as it delivered it"}}}}})
     async def platform_payload(policy: str, platform: str, request: Request,
                                city_account: list[str] = Query(default=[], description=(
                                    "an account id or handle that belongs to the city (its items are posts); "
                                    "repeat for several"))) -> Response:
-        from ..platforms import UnknownPlatformError, from_platform
+        from ..platforms import UnknownPlatformError, convert
         served = service.served(policy)
         payload = _object(await read_json(request, limits), "payload")
-        try:
-            events = from_platform(platform, payload, city_accounts=frozenset(city_account))
+        try:  # item by item: a refused item (its PlatformPayloadError) is answered in its place
+            converted = convert(platform, payload, city_accounts=frozenset(city_account))
         except UnknownPlatformError as exc:
             raise ApiError(404, str(exc), [{"path": "platform", "expected": "one of " + ", ".join(exc.known),
                                             "got": repr(platform)}]) from None
-        except EventError as exc:  # PlatformPayloadError names the payload's field
-            raise ApiError(422, "malformed payload", schemas.event_problems(exc)) from None
+        whole = converted[0] if len(converted) == 1 and converted[0].index is None else None
+        if whole is not None and whole.error is not None:  # the payload itself is refused, not one of its items
+            raise ApiError(422, "malformed payload", schemas.event_problems(whole.error))
+        events = [item.event if item.error is None else item.error for item in converted]
         _check_batch(len(events), limits)
         return _verdict_response(await service.batch_body(served, events, _deadline(request)), served)
 
