@@ -14,7 +14,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY policies ./policies
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[serve]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[serve,postgres]"
 
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -22,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin policykit \
  && mkdir /data && chown policykit /data
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links /wheels "policykit[serve]" && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "policykit[serve,postgres]" && rm -rf /wheels
 USER policykit
 WORKDIR /tmp
 EXPOSE 8411

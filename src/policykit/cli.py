@@ -123,9 +123,9 @@ def _print_lint(fmt: str, results: dict[str, list[Diagnostic]], cache: dict[str,
 
 def _stdin_policy(filename: str | None) -> tuple[str, str]:
     """(name, text) of a policy piped in: bounded like a file, named by `--stdin-filename` in messages."""
-    from .lint import MAX_POLICY_BYTES, decode_policy
+    from .lint import decode_policy, max_policy_bytes
     name = filename or "<stdin>"
-    text, problem = decode_policy(sys.stdin.buffer.read(MAX_POLICY_BYTES + 1))
+    text, problem = decode_policy(sys.stdin.buffer.read(max_policy_bytes() + 1))
     if problem is not None:
         raise UsageError(f"{name}: {problem}")
     return name, text  # type: ignore[return-value]
@@ -943,7 +943,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Modules that add subcommands, each with a `register(subparsers)`; a module not (yet) present is skipped.
+# Modules that add subcommands, each with a `register(subparsers)`: this module does not import what
+# they need (a web server, a language server, templates) until one of them runs.
 EXTENSION_MODULES = (
     "cli_records",   # moderate, records
     "cli_serve",     # serve
@@ -954,18 +955,8 @@ EXTENSION_MODULES = (
 
 
 def _extensions() -> list[Any]:
-    """Subcommands contributed by other modules, so this module does not import what they need."""
     import importlib
-    found = []
-    for name in EXTENSION_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
-        found.append(module.register)
-    return found
+    return [importlib.import_module(f"{__package__}.{name}").register for name in EXTENSION_MODULES]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

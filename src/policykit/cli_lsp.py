@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_USAGE = 2
+from .cli import EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:

@@ -22,7 +22,7 @@ from . import syntax as st
 from .compiler import CompiledRule, Policy, article
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
-from .limits import Limits, ReadRefused, read_bounded
+from .limits import ReadRefused, current, read_bounded
 from .loader import compile_text, load, read_document
 
 _IGNORE = re.compile(r"#\s*policykit:\s*ignore\[([A-Z0-9, ]+)\]")
@@ -465,13 +465,15 @@ def policy_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-MAX_POLICY_BYTES = Limits.max_policy_bytes  # the largest bundled policy is ~40 KiB (policykit.limits)
+def max_policy_bytes() -> int:
+    """The largest policy file read, as configured now (`policykit.limits`; the largest bundled one is ~40 KiB)."""
+    return current().max_policy_bytes
 
 
 def read_problem(path: Path) -> tuple[str | None, str | None]:
     """(text, None) for a readable policy file, or (None, why not): missing, enormous, binary, not UTF-8, empty."""
     try:  # bounded on the open file: a FIFO or a device named *.pol cannot block or fill memory
-        data = read_bounded(path, MAX_POLICY_BYTES, "a policy", "max_policy_bytes")
+        data = read_bounded(path, max_policy_bytes(), "a policy", "max_policy_bytes")
     except ReadRefused as exc:
         return None, str(exc)
     return decode_policy(data)
@@ -479,9 +481,10 @@ def read_problem(path: Path) -> tuple[str | None, str | None]:
 
 def decode_policy(data: bytes) -> tuple[str | None, str | None]:
     """(text, None) for bytes that can be a policy (read from a file or stdin), or (None, why not)."""
-    if len(data) > MAX_POLICY_BYTES:
+    limit = max_policy_bytes()
+    if len(data) > limit:
         return None, (f"too large for a policy ({len(data) / 2**20:.1f} MiB; at most "
-                      f"{MAX_POLICY_BYTES / 2**20:g} MiB, limit max_policy_bytes)")
+                      f"{limit / 2**20:g} MiB, limit max_policy_bytes)")
     if b"\x00" in data:
         return None, "this is a binary file, not a policy"
     try:

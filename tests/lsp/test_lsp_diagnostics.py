@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from policykit.lint import MAX_POLICY_BYTES, lint_file
+from policykit.lint import lint_file, max_policy_bytes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -105,7 +105,7 @@ async def test_only_the_latest_version_is_published(editor, tmp_path):
 
 async def test_an_enormous_file_gets_one_diagnostic(editor, tmp_path):
     path = tmp_path / "huge.pol"
-    text = 'policy huge "Huge"\n' + "# filler\n" * (MAX_POLICY_BYTES // 9 + 1)
+    text = 'policy huge "Huge"\n' + "# filler\n" * (max_policy_bytes() // 9 + 1)
     uri = await editor.open(path, text)
     (d,) = await editor.diagnostics(uri)
     assert d.code == "PK000" and "too large" in d.message

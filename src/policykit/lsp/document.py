@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import syntax as st
 from ..compiler import Policy
 from ..errors import Diagnostic, PolicyError, Span
-from ..lint import MAX_POLICY_BYTES, ignored, policy_warnings
+from ..lint import ignored, max_policy_bytes, policy_warnings
 from ..loader import _label, compile_text, known_policies
 from ..parser import parse
 from .index import Index, Inherited, build
@@ -45,10 +45,11 @@ class Parsed:
 
 def too_large(text: str) -> Diagnostic | None:
     """The same bound `policykit lint` puts on a file, so no keystroke makes the server read megabytes."""
-    size = len(text.encode("utf-8"))
-    if size > MAX_POLICY_BYTES:
+    size, limit = len(text.encode("utf-8")), max_policy_bytes()
+    if size > limit:
         return Diagnostic("PK000", f"too large for a policy ({size / 2**20:.1f} MiB; at most "
-                          f"{MAX_POLICY_BYTES // 2**20} MiB)", Span("", 1, 1), "policies are UTF-8 text files ending in .pol")
+                          f"{limit / 2**20:g} MiB, limit max_policy_bytes)", Span("", 1, 1),
+                          "policies are UTF-8 text files ending in .pol")
     return None
 
 

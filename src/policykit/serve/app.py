@@ -251,8 +251,7 @@ class Service:
                                            "problems": schemas.event_problems(result)}).decode())
             elif outcomes is not None:
                 outcome = _logged(next(outcomes))
-                receipt = orjson.dumps({"key": outcome.key, "version": outcome.version, "seq": outcome.record,
-                                        "hash": outcome.hash, "duplicate": outcome.duplicate}).decode()
+                receipt = orjson.dumps(outcome.receipt).decode()
                 parts.append(f'{{"index":{index},"verdict":{outcome.verdict_json},"record":{receipt}}}')
             else:
                 parts.append(f'{{"index":{index},"verdict":{result.model_dump_json()}}}')
