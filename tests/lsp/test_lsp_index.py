@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as s
 
@@ -77,3 +78,17 @@ def test_every_symbol_of_every_policy_has_a_hover_and_its_references():
                 assert "not a field" not in shown, (path.name, symbol)
             assert any(p.range == symbol.range for p in references(parsed, symbol, True)) or \
                 symbol.kind in ("field", "extends")
+
+
+@pytest.mark.parametrize("ref", ["/etc/passwd", "../../../../etc/hostname"])
+def test_a_parent_outside_the_roots_is_not_read(tmp_path, ref) -> None:
+    """The editor follows `extends` the way `load` does: an absolute path or a `..` out is not read
+    (lint reports it as PK212), so hover and navigation can never show an outside file's content."""
+    text = f'policy a "A"\nextends "{ref}"\n'
+    assert parse_document(text, tmp_path / "a.pol").parents == []
+
+
+def test_a_bundled_parent_is_followed() -> None:
+    path = ROOT / "examples" / "nyc_parks.pol"
+    parents = parse_document(path.read_text(), path).parents
+    assert [layer.path.name for layer in parents] == ["nyc.pol"]

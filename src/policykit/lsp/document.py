@@ -7,7 +7,6 @@ thread-safe against itself (the parser's indenter keeps state), so the server ru
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from .. import syntax as st
 from ..compiler import Policy
 from ..errors import Diagnostic, PolicyError, Span
 from ..lint import ignored, max_policy_bytes, policy_warnings
-from ..loader import _label, compile_text, known_policies
+from ..loader import _label, _locate, _read, _roots, compile_text
 from ..parser import parse
 from .index import Index, Inherited, build
 
@@ -53,12 +52,13 @@ def too_large(text: str) -> Diagnostic | None:
     return None
 
 
-def locate_parent(ref: str, child: Path) -> Path | None:
-    """The file an `extends` names: a path relative to the child, or a policy name `load` knows."""
-    if ref.endswith(".pol") or "/" in ref or os.sep in ref:
-        path = Path(ref) if os.path.isabs(ref) else child.parent / ref
-        return path if path.is_file() else None
-    return known_policies().get(ref)
+def locate_parent(ref: str, child: Path, roots: list[Path]) -> Path | None:
+    """The file an `extends` names, found the way `load` finds it: a path relative to the child that
+    stays inside the roots (no absolute path, `..` or symlink out), or a policy name `load` knows."""
+    try:
+        return _locate(ref, child, Span(str(child), 1, 1), roots)
+    except PolicyError:
+        return None
 
 
 def parse_document(text: str, path: Path) -> Parsed:
@@ -69,16 +69,16 @@ def parse_document(text: str, path: Path) -> Parsed:
         return Parsed(None)
     parents: list[tuple[Path, st.PolicyDoc, str]] = []
     current, seen = doc, {path.resolve()}
-    child = path
+    child, roots = path, _roots(path)
     while current.extends is not None and len(parents) < MAX_PARENTS:
-        found = locate_parent(current.extends.id, child)
+        found = locate_parent(current.extends.id, child, roots)
         if found is None or found.resolve() in seen:
             break
         seen.add(found.resolve())
         try:
-            parent_text = found.read_text(encoding="utf-8")
+            parent_text = _read(found)  # size-bounded, UTF-8 text only, as `load` reads it
             parent = parse(parent_text, str(found))
-        except (OSError, UnicodeDecodeError, PolicyError):
+        except PolicyError:
             break
         parents.append((found, parent, parent_text))
         current, child = parent, found
