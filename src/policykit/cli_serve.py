@@ -10,12 +10,12 @@ line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import logging
 import os
-import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 from .cli import EXIT_OK, UsageError, parse_params
 
@@ -73,6 +73,8 @@ def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress  # here, not at the top: `policykit --help` should not pay for the server's imports
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to anything
@@ -108,6 +110,8 @@ def _check_limits(args: argparse.Namespace) -> None:
 
 def _listen(host: str, port: int) -> socket.socket:
     """Bind here, so a port in use is one clear line (and port 0 tells which port it got)."""
+    import socket
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, kind, proto, _, address = infos[0]
@@ -128,6 +132,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if token is None and not is_loopback(args.host):
         raise UsageError(f"--host {args.host} is reachable from other machines: give a bearer token "
                          f"(--token-file FILE or ${TOKEN_ENV}), or listen on 127.0.0.1")
+    import logging
+
     import uvicorn
 
     from .errors import PolicyError, PolicyNotFound
