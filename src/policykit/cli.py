@@ -512,7 +512,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .verdict import SEVERITY
     policies = _load_policies(args.policy or ["nyc"], parse_params(args.param))
     threshold = SEVERITY[args.fail_on] if args.fail_on else None
-    platform = platform_arg(args.platform)
+    platform = platform_arg(args)
     style = _Style(sys.stdout)
     reader = EventReader(args.files, answer_bad_lines=True)
     show = not args.quiet and (args.progress or sys.stderr.isatty())
@@ -604,9 +604,12 @@ def _print_malformed(where: str, rejected: Any, fmt: str) -> None:
                      indent=None if fmt == "jsonl" else 2))
 
 
-def platform_arg(name: str | None) -> str | None:
+def platform_arg(args: argparse.Namespace) -> str | None:
     """The adapter name for `--platform NAME` (built-in or plugin), checked before any input is read:
-    an unknown one is bad usage, listing the known ones."""
+    an unknown one is bad usage, listing the known ones, and so is `--city-account` without it."""
+    name = args.platform
+    if args.city_account and not name:
+        raise UsageError("--city-account only means something with --platform NAME")
     if name is None:
         return None
     from .platforms import UnknownPlatformError, available_adapters, get_adapter

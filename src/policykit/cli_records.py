@@ -376,7 +376,7 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot read {args.input}: {exc.strerror}") from None
     try:
-        platform = _platform(args)
+        platform = platform_arg(args)
         policy = _load_policy(args)
         if not args.archive:
             raise UsageError(f"no archive: give --archive PATH|URL (or set ${ARCHIVE_ENV})")
@@ -397,12 +397,6 @@ def cmd_moderate(args: argparse.Namespace) -> int:
                          f"lines in the output (each recorded as rejected, nothing judged for it)")
         return EXIT_USAGE
     return EXIT_OK
-
-
-def _platform(args: argparse.Namespace) -> str | None:
-    if args.city_account and not args.platform:
-        raise UsageError("--city-account only means something with --platform NAME")
-    return platform_arg(args.platform)
 
 
 # ---------------------------------------------------------------- records

@@ -218,3 +218,10 @@ def test_check_on_stdin_goes_on_when_the_very_first_line_is_bad():
     assert answers[0]["where"] == "<stdin>:1" and [a["decision"] for a in answers[1:]] == ["allow", "allow"]
     document = _run("check", "--policy", "clinton", "--format", "jsonl", "-", stdin='{"kind": "comment",\n "text": "hi"}\n')
     assert document.returncode == 0 and json.loads(document.stdout)["decision"] == "allow"  # still a document
+
+
+@pytest.mark.parametrize("command", [["check", "--policy", "nyc"], ["moderate", "--policy", "nyc", "--archive", ":memory:"]])
+def test_city_account_without_platform_is_bad_usage_for_both_commands(command) -> None:
+    from policykit.cli import main
+
+    assert main([*command, "--city-account", "nycgov", "-"]) == 2
