@@ -167,7 +167,8 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def _suggest(name: str, options: Iterable[str]) -> str | None:
+def suggest(name: str, options: Iterable[str]) -> str | None:
+    """The did-you-mean of every name diagnostic (compiler and lint): the one fuzzy matcher."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
 
@@ -272,7 +273,7 @@ class Compiler:
                     continue
                 if rule.override:
                     self.error("PK206", f"`override` names `{rule.name}`, which no extended policy has", rule.span,
-                               _suggest(rule.name, names) or "remove `override` to add a new rule")
+                               suggest(rule.name, names) or "remove `override` to add a new rule")
                 names[rule.name] = len(rules)
                 rules.append((rule, layer))
         self._apply_sets()
@@ -306,7 +307,7 @@ class Compiler:
         if name not in self.params:
             where = "load(params=…)" if given else "`set`"
             self.error("PK107", f"{where} names parameter `{name}`, which the policy does not declare", span,
-                       _suggest(name, self.params) or f"declared parameters: {', '.join(sorted(self.params)) or 'none'}")
+                       suggest(name, self.params) or f"declared parameters: {', '.join(sorted(self.params)) or 'none'}")
             return
         param = self.params[name][0]
         if not _fits(param.type, value):
@@ -447,10 +448,10 @@ class Compiler:
         where = f" for {article(kind)} {kind} event" if kind else ""
         if bad == node.parts[0]:
             self.error("PK101", f"unknown name `{bad}`{where}", node.span,
-                       _suggest(bad or "", allowed) or "see the field table in docs/language.md")
+                       suggest(bad or "", allowed) or "see the field table in docs/language.md")
         else:
             self.error("PK102", f"`{node.dotted}` has no field `{bad}`{where}", node.span,
-                       _suggest(bad or "", allowed) or (f"fields there: {', '.join(allowed)}" if allowed else None))
+                       suggest(bad or "", allowed) or (f"fields there: {', '.join(allowed)}" if allowed else None))
         return (lambda ctx: None), ANY
 
     def _define(self, node: st.Path, scope: _Scope) -> tuple[Fn, FieldType]:
@@ -545,7 +546,7 @@ class Compiler:
         for name, span in node.categories + node.unlike:
             if name not in self.categories:
                 self.error("PK105", f"unknown category `{name}`", span,
-                           _suggest(name, self.categories) or "see the label vocabulary in docs/api.md")
+                           suggest(name, self.categories) or "see the label vocabulary in docs/api.md")
         categories = tuple(name for name, _ in node.categories)
         subject = self._has_subject(node, scope)
         if node.labels_only:
@@ -612,7 +613,7 @@ class Compiler:
 
     def _x_clauseapplies(self, node: st.ClauseApplies, scope: _Scope) -> tuple[Fn, FieldType]:
         if node.clause not in self.clauses:
-            self.error("PK203", f"no clause `{node.clause}`", node.span, _suggest(node.clause, self.clauses))
+            self.error("PK203", f"no clause `{node.clause}`", node.span, suggest(node.clause, self.clauses))
         self.clause_deps.setdefault(self.current_rule, set()).add(node.clause)
         clause = node.clause
         return (lambda ctx: ctx.clause_applies(clause)), BOOL
@@ -627,7 +628,7 @@ class Compiler:
         fn = self.functions.get(node.name)
         if fn is None:
             self.error("PK112", f"unknown function `{node.name}`", node.span,
-                       _suggest(node.name, self.functions)
+                       suggest(node.name, self.functions)
                        or (f"functions plugins register: {', '.join(sorted(self.functions))}" if self.functions
                            else "no installed plugin registers functions; see docs/plugins.md"))
             return (lambda ctx: None), ANY
@@ -675,12 +676,12 @@ class Compiler:
             value = node.right.value
             if isinstance(value, str) and value not in ltype.options:
                 self.error("PK103", f'"{value}" is not a possible value here; expected {ltype.describe()}',
-                           node.right.span, _suggest(value, ltype.options))
+                           node.right.span, suggest(value, ltype.options))
         if node.op in ("in", "not in") and ltype.kind == "enum" and isinstance(node.right, st.Literal):
             for value in node.right.value if isinstance(node.right.value, tuple) else ():
                 if isinstance(value, str) and value not in ltype.options:
                     self.error("PK103", f'"{value}" is not a possible value here; expected {ltype.describe()}',
-                               node.right.span, _suggest(value, ltype.options))
+                               node.right.span, suggest(value, ltype.options))
         if (node.op in ("is", "is not", "==", "!=", "in", "not in") and isinstance(node.left, st.Path)
                 and expand(node.left.parts)[-2:] == ("action", "type") and isinstance(node.right, st.Literal)):
             value = node.right.value
@@ -749,7 +750,7 @@ class Compiler:
         for name in names:
             if name not in self.action_types:
                 self.error("PK115", f"unknown action type `{name}`", span,
-                           _suggest(name, self.action_types)
+                           suggest(name, self.action_types)
                            or f"declare it at the top level: `action type {name} \"what it is\"`")
 
     def _calls(self, node: Any, seen: frozenset[str]) -> bool:
@@ -800,7 +801,7 @@ class Compiler:
         for ref in refs:
             info = self.clauses.get(ref.id)
             if info is None:
-                self.error("PK203", f"no clause `{ref.id}` to cite", ref.span, _suggest(ref.id, self.clauses))
+                self.error("PK203", f"no clause `{ref.id}` to cite", ref.span, suggest(ref.id, self.clauses))
                 continue
             found.append(info.citation())
         return found
@@ -866,13 +867,13 @@ class Compiler:
             if kind == "rule":
                 if ref not in by_name:
                     self.error("PK205", f"exception to `{ref}`, but no rule has that name", span,
-                               _suggest(ref, by_name) or "name the rule it defeats with `rule NAME:`")
+                               suggest(ref, by_name) or "name the rule it defeats with `rule NAME:`")
                     continue
                 victims = (by_name[ref],)
             else:
                 if ref not in self.clauses:
                     self.error("PK203", f"exception to clause `{ref}`, which does not exist", span,
-                               _suggest(ref, self.clauses))
+                               suggest(ref, self.clauses))
                     continue
                 victims = tuple(j for j, r in enumerate(compiled) if ref in r.home and j != i)
             compiled[i].defeats = victims

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 from . import analysis as an
 from . import syntax as st
-from .compiler import CompiledRule, Policy, article
+from .compiler import CompiledRule, Policy, article, suggest
 from .errors import Diagnostic, PolicyError, Span
 from .evaluator import evaluate_unobserved
 from .limits import ReadRefused, current, read_bounded
@@ -64,7 +64,7 @@ def policy_warnings(policy: Policy, sources: Path | None = None, lines: list[str
         for ob in rule.decision.obligations:
             if ob.action not in KNOWN_OBLIGATIONS:
                 known = "known: " + ", ".join(sorted(KNOWN_OBLIGATIONS))
-                guess = _suggest(ob.action, KNOWN_OBLIGATIONS)
+                guess = suggest(ob.action, KNOWN_OBLIGATIONS)
                 found.append(_warn("PK304", f"obligation `{ob.action}` is not a known action", ob.span,
                                    f"{guess} ({known})" if guess else known))
     found.extend(rule_warnings(policy, lines))
@@ -415,11 +415,6 @@ def _quotes(policy: Policy, sources: Path) -> list[Diagnostic]:
                                    clause.span, f"not found verbatim in {Path(document[0]).name} "
                                    "(whitespace-insensitive)" + (f"; the nearest text there: “{nearest}”" if nearest else "")))
     return problems
-
-
-def _suggest(name: str, options: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(name, sorted(options), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")
