@@ -14,8 +14,8 @@ from typing import Any, Iterable, Sequence
 from ruamel.yaml.error import YAMLError
 
 from .compiler import Policy
-from .limits import load_yaml
 from .errors import EventError, PolicyError
+from .limits import ReadRefused, load_yaml, read_bounded
 from .loader import load
 from .verdict import Verdict
 
@@ -43,14 +43,10 @@ MAX_TEST_FILE_BYTES = 16 * 2**20
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        size = path.stat().st_size
-        if size > MAX_TEST_FILE_BYTES:
-            raise UnreadableTestFile(f"{path}: too large for a test file ({size / 2**20:.1f} MiB; "
-                                     f"at most {MAX_TEST_FILE_BYTES // 2**20} MiB)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableTestFile(f"{path}: cannot read test file: {exc.strerror or exc}") from None
+    try:  # bounded on the open file, so a FIFO or a device named *.tests.yaml cannot block or fill memory
+        data = read_bounded(path, MAX_TEST_FILE_BYTES, "a test file", "MAX_TEST_FILE_BYTES")
+    except ReadRefused as exc:
+        raise UnreadableTestFile(f"{path}: {exc}") from None
     if b"\x00" in data:
         raise UnreadableTestFile(f"{path}: this is a binary file, not a YAML test file")
     try:
