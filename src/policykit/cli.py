@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence, TextIO
 
 from . import __version__
 from .errors import Diagnostic, EventError, PolicyError, PolicyNotFound
+from .stream import MAX_LINE  # one JSON Lines event; longer is not an event but a broken or hostile file
 
 if TYPE_CHECKING:  # the heavy modules are imported by the commands that use them: `--help` stays instant
     from .verdict import Verdict
@@ -140,7 +141,6 @@ def _no_stdin(paths: Sequence[str]) -> list[str]:
 
 # ---------------------------------------------------------------- reading events
 
-MAX_LINE = 16 * 2**20  # one JSON Lines event; longer is not an event but a broken or hostile file
 MAX_DOCUMENT = 16 * 2**20  # a YAML/JSON document is read whole; beyond this, use JSON Lines
 
 
@@ -303,29 +303,23 @@ def _lenient_start(stream: TextIO, name: str, first: str) -> Iterator[tuple[str,
     """The first line looks like a JSON object: JSON Lines, unless neither it nor the next line is
     JSON. Yields lines 1 and 2 (a bad one as its Rejected) and returns None for JSON Lines; for a
     multi-line document, yields nothing and returns the text read so far, to be read whole."""
-    from .stream import Rejected, decode, not_json
+    from .stream import Rejected, decode_line
 
-    def parsed(line: str, number: int) -> Any:
-        try:
-            return decode(line)
-        except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
-            return Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
-
-    one = parsed(first, 1)
+    one = decode_line(first, 1)
     second = _line(stream, name, 2)
     if isinstance(one, Rejected) and second.strip():
-        two = parsed(second, 2)
+        two = decode_line(second, 2)
         if isinstance(two, Rejected) or not isinstance(two, dict):
             return first + second   # e.g. a pretty-printed JSON or YAML document
     yield f"{name}:1", one
     if second.strip():
-        yield f"{name}:2", parsed(second, 2)
+        yield f"{name}:2", decode_line(second, 2)
     return None
 
 
 def _lenient_lines(stream: TextIO, name: str, number: int) -> Iterator[tuple[str, Any]]:
     """JSON Lines from line `number` on, a bad line answered in its place (a Rejected), never the end."""
-    from .stream import Rejected, decode, not_json, too_long
+    from .stream import decode_line, too_long
 
     first = number
     while True:
@@ -339,10 +333,7 @@ def _lenient_lines(stream: TextIO, name: str, number: int) -> Iterator[tuple[str
             size = len(line) + _skip_rest_of_line(stream)
             yield where, too_long(number, size, line[:4096].encode("utf-8", "replace")).rejected
         elif line.strip():
-            try:
-                yield where, decode(line)
-            except Exception as exc:  # not JSON, too deep, a number out of range, a lone surrogate ...
-                yield where, Rejected(not_json(exc), input=line, where={"line": number}, cause=exc)
+            yield where, decode_line(line, number)
         number += 1
 
 

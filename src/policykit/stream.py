@@ -27,7 +27,7 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency
     _loads = json.loads
 
-__all__ = ["LineItem", "MAX_LINE", "Rejected", "as_text", "decode", "line_items", "not_json", "payload_items",
+__all__ = ["LineItem", "MAX_LINE", "Rejected", "as_text", "decode", "decode_line", "line_items", "not_json", "payload_items",
            "too_long"]
 
 
@@ -106,6 +106,15 @@ def decode(raw: bytes | str) -> Any:
     return _loads(raw)
 
 
+def decode_line(raw: bytes | str, number: int) -> Any:
+    """Line `number`'s JSON value, or its Rejected when it is not JSON within the limits: whatever a
+    hostile line provokes while it is decoded is answered, never raised."""
+    try:
+        return decode(raw)
+    except Exception as exc:  # orjson.JSONDecodeError, too deep, a number out of range, a lone surrogate ...
+        return Rejected(not_json(exc), input=as_text(raw), where={"line": number}, cause=exc)
+
+
 def not_json(exc: BaseException) -> str:
     """Why a line is not an event's JSON, in words."""
     detail = _short(exc)
@@ -127,11 +136,10 @@ def line_items(raw: bytes | str, number: int, *, platform: str | None = None,
     """The events on line `number` (a native payload of `platform` may hold none or several), each
     with where it came from, or their rejections. Raises only UnknownPlatformError (check the name
     first: `policykit.platforms.get_adapter`)."""
+    value = decode_line(raw, number)
+    if isinstance(value, Rejected):
+        return [LineItem(value.where, rejected=value)]
     where: dict[str, Any] = {"line": number}
-    try:
-        value = decode(raw)
-    except Exception as exc:  # orjson.JSONDecodeError, and anything a hostile line provokes
-        return [LineItem(where, rejected=Rejected(not_json(exc), input=as_text(raw), where=where, cause=exc))]
     if platform is None:
         return [LineItem(where, event=value)]
     return payload_items(value, platform, city_accounts=city_accounts, where=where, raw=raw)
