@@ -155,18 +155,6 @@ def _serialised(verdict: Any) -> tuple[Any, str, str, list]:
             [o.get("action") for o in verdict.get("obligations") or []])
 
 
-def _rejected_before(w: Writer, subject: str) -> tuple[int | None, str | None]:
-    """(seq, hash) of an earlier `rejected` record of the same input: in this transaction, the batch
-    before it (whose commit may be in flight), or the archive."""
-    for rows in (w.rows, w.prior_rows):
-        for row in rows:
-            if row[1] == "rejected" and row[2] == subject:
-                return row[0], row[-1]
-    found = w.src._one(f"SELECT seq, hash FROM {w.archive.T}records WHERE subject = ? AND kind = 'rejected' "
-                       f"ORDER BY seq LIMIT 1", (subject,))
-    return (found[0], found[1]) if found else (None, None)
-
-
 class Moderator:
     """A stateful moderation session over one policy and one archive. Not for sharing between
     threads: give each thread (or process) its own Moderator; the archive keeps them consistent."""
@@ -259,7 +247,7 @@ class Moderator:
     def _reject(self, w: Writer, rejected: Rejected) -> Outcome:
         """Record a rejected input (once: the same input again is answered from its first record)."""
         subject = f"rejected:{rejected.digest()}"
-        seq, hash_ = _rejected_before(w, subject)
+        seq, hash_ = w.rejected_record(subject)
         duplicate = seq is not None
         if not duplicate:
             rec = w.append("rejected", rejected.record(), subject=subject)

@@ -5,7 +5,7 @@ parameter's or rule's own text."""
 from __future__ import annotations
 
 from .. import syntax as st
-from ..compiler import Policy
+from ..compiler import Policy, article
 from ..schema import FieldType, expand, resolve, root_type
 from . import vocabulary
 from .document import Layer, Parsed
@@ -118,7 +118,7 @@ def _field(symbol: Symbol) -> str | None:
         found, holder = field_type(symbol, kind)
         if found is None:
             continue
-        lines.append(f"- on {'an' if kind[0] in 'aeiou' else 'a'} {kind} event: {found.describe()}")
+        lines.append(f"- on {article(kind)} {kind} event: {found.describe()}")
         meaning = meaning or _description(holder, symbol.name)
     if not lines:
         return f"`{dotted}` is not a field of {', '.join(symbol.kinds)} events (see `policykit schema event`)"

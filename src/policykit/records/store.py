@@ -471,6 +471,17 @@ class Writer:
                 return seq
         return None
 
+    def rejected_record(self, subject: str) -> tuple[int | None, str | None]:
+        """(seq, hash) of the first `rejected` record of `subject` (the same refused input again): in this
+        transaction, the batch before it (whose commit may be in flight), or the archive; (None, None)."""
+        for rows in (self.rows, self.prior_rows):
+            for row in rows:
+                if row[1] == "rejected" and row[2] == subject:
+                    return row[0], row[-1]
+        found = self.src._one(f"SELECT seq, hash FROM {self.archive.T}records WHERE subject = ? AND "
+                              f"kind = 'rejected' ORDER BY seq LIMIT 1", (subject,))
+        return (found[0], found[1]) if found else (None, None)
+
     def find_version(self, key: str, digest: str) -> tuple[int, int] | None:
         """(version, event record seq) under which this exact content of `key` was recorded, if any
         version of it was: what makes replaying a stream with edits idempotent."""
