@@ -699,15 +699,3 @@ def _too_deep(tree: Tree, file: str) -> Diagnostic | None:
         stack.extend((child, depth + 1) for child in node.children)
     return None
 
-
-def parse_file(path: str) -> st.PolicyDoc:
-    """Read and parse a `.pol` file; unreadable or non-UTF-8 files get a PolicyError too."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except UnicodeDecodeError:
-        raise PolicyError([Diagnostic("PK000", "this file is not UTF-8 text", Span(path, 1, 1),
-                                      "policies are UTF-8 text files ending in .pol")]) from None
-    except OSError as exc:
-        raise PolicyError([Diagnostic("PK000", f"cannot read file: {exc.strerror}", Span(path, 1, 1))]) from None
-    return parse(text, path)
