@@ -512,10 +512,22 @@ def _unreadable(file: str, problem: str) -> Diagnostic:
 
 def _lint(text: str, file: str, compile: Callable[[], Policy], sources: Path | None) -> list[Diagnostic]:
     lines = text.splitlines()
+    return [d for d in _findings(lines, file, compile, sources)[0] if not ignored(d, lines)]
+
+
+def findings_in_text(text: str, file: str, sources: Path | None = None) -> tuple[list[Diagnostic], Policy | None]:
+    """Every finding for policy text held in memory *before* `# policykit: ignore` comments apply, and
+    the policy when it compiled: the language server moves a parent file's findings to the `extends`
+    line first, then applies the comments, and shows the compiled rules in hovers."""
+    return _findings(text.splitlines(), file, lambda: compile_text(text, file), sources)
+
+
+def _findings(lines: list[str], file: str, compile: Callable[[], Policy],
+              sources: Path | None) -> tuple[list[Diagnostic], Policy | None]:
     try:
-        diagnostics = policy_warnings(compile(), sources, lines)
+        policy = compile()
+        return policy_warnings(policy, sources, lines), policy
     except PolicyError as exc:
-        diagnostics = exc.diagnostics
+        return exc.diagnostics, None
     except OSError as exc:
-        diagnostics = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(file, 1, 1))]
-    return [d for d in diagnostics if not ignored(d, lines)]
+        return [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(file, 1, 1))], None

@@ -1,6 +1,6 @@
 """What the server knows about one open `.pol` document: its parse, its parents, and its lint findings.
 
-Everything here is plain policykit: the parser, the loader's `compile_text`, and `lint`'s warnings and
+Everything here is plain policykit: the parser, `lint`'s findings (`findings_in_text`) and
 `# policykit: ignore[…]` handling, so the editor shows what `policykit lint` prints. None of it is
 thread-safe against itself (the parser's indenter keeps state), so the server runs it on one worker.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 from .. import syntax as st
 from ..compiler import Policy
 from ..errors import Diagnostic, PolicyError, Span
-from ..lint import ignored, max_policy_bytes, policy_warnings
-from ..loader import _label, _locate, _read, _roots, compile_text
+from ..lint import findings_in_text, ignored, max_policy_bytes
+from ..loader import _label, _locate, _read, _roots
 from ..parser import parse
 from .index import Index, Inherited, build
 
@@ -112,17 +112,10 @@ def lint_text(text: str, path: Path, sources: Path | None = None) -> Linted:
     if not text.strip():
         return Linted([Diagnostic("PK000", "empty file, not a policy", Span(str(path), 1, 1),
                                   "policies are UTF-8 text files ending in .pol")])
-    lines = text.splitlines()
-    policy: Policy | None = None
-    try:
-        policy = compile_text(text, str(path))
-        found = policy_warnings(policy, sources, lines)
-    except PolicyError as exc:
-        found = exc.diagnostics
-    except OSError as exc:
-        found = [Diagnostic("PK000", f"cannot read file: {exc.strerror or exc}", Span(str(path), 1, 1))]
+    found, policy = findings_in_text(text, str(path), sources)
     own = {_label(path), str(path)}
     kept = [d if d.file in own else _from_parent(d, text, path) for d in found]
+    lines = text.splitlines()
     return Linted([d for d in kept if not ignored(d, lines)], policy)
 
 
